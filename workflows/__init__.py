@@ -1,0 +1,1 @@
+"""The link workflow: state machine, models, rules and the service layer."""

@@ -1,0 +1,69 @@
+"""Errors of the domain; the edges (CLI, API) map them to exit codes and statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ShoplinkError(Exception):
+    """Something went wrong in shoplink."""
+
+    code = "internal"
+    exit_code = 1
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class BadInput(ShoplinkError):
+    """The input is not valid."""
+
+    code = "bad_input"
+    exit_code = 2
+
+
+class NotFound(ShoplinkError):
+    """Not found."""
+
+    code = "not_found"
+    exit_code = 3
+
+
+class SchemaOutdated(ShoplinkError):
+    """The database schema is not current: run `shoplink db upgrade`."""
+
+    code = "bad_input"
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One failed rule: its code and a sentence that says why."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class Refused(ShoplinkError):
+    """Refused by a linking rule or by the link's state."""
+
+    exit_code = 4
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = list(violations)
+        super().__init__("; ".join(v.message for v in self.violations))
+
+    @property
+    def code(self) -> str:  # type: ignore[override]
+        return self.violations[0].code
+
+    @classmethod
+    def one(cls, code: str, message: str) -> Refused:
+        return cls([Violation(code, message)])

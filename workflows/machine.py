@@ -1,0 +1,138 @@
+"""The link state machine: the one place that says which event is allowed in which state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from statemachine import State, StateMachine
+from statemachine.exceptions import TransitionNotAllowed
+
+from workflows.errors import Refused, Violation
+from workflows.limits import DEFAULT_INVITATION_TTL, UNLINK_LOCK
+from workflows.models import Link, LinkEvent
+
+
+class LinkMachine(StateMachine):
+    """One link's life, from the seller's search to its end."""
+
+    searched = State(initial=True)
+    verified = State()
+    invited = State()
+    linked = State()
+    unlinkable = State()
+    rejected = State(final=True)
+    declined = State(final=True)
+    cancelled = State(final=True)
+    expired = State(final=True)
+    unlinked = State(final=True)
+
+    verify = searched.to(verified, cond="rules_hold") | searched.to(rejected, unless="rules_hold")
+    invite = verified.to(invited, cond="rules_hold")
+    accept = invited.to(linked, cond="rules_hold")
+    decline = invited.to(declined, cond="rules_hold")
+    cancel = searched.to(cancelled) | verified.to(cancelled) | invited.to(cancelled)
+    expire = invited.to(expired)
+    unlock = linked.to(unlinkable)
+    unlink = unlinkable.to(unlinked, cond="rules_hold")
+
+    def on_enter_invited(self, at: datetime, ttl: timedelta | None = None) -> None:
+        self.model.invited_at = at
+        self.model.expires_at = at + (ttl or DEFAULT_INVITATION_TTL)
+
+    def on_enter_linked(self, at: datetime) -> None:
+        self.model.linked_at = at
+        self.model.unlockable_at = at + UNLINK_LOCK
+
+    def on_enter_state(self, state: State, at: datetime | None = None) -> None:
+        if state.final and at is not None:
+            self.model.ended_at = at
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A transition the clock fires: `event` moves `source` to `target` at `deadline`."""
+
+    event: str
+    source: str
+    target: str
+    deadline: str
+    ends_link: bool
+
+
+TIMER_DEADLINES = {"expire": "expires_at", "unlock": "unlockable_at"}
+STATES: tuple[str, ...] = tuple(s.id for s in LinkMachine.states)
+FINAL_STATES: tuple[str, ...] = tuple(s.id for s in LinkMachine.states if s.final)
+
+
+def allowed_events(state: str) -> list[str]:
+    """Events the machine accepts in `state`, in definition order, without duplicates."""
+    source = next(s for s in LinkMachine.states if s.id == state)
+    return list(dict.fromkeys(t.event for t in source.transitions))
+
+
+def timers() -> list[Timer]:
+    """The clock's transitions, read from the machine so the sweeps never restate them."""
+    found = []
+    for state in LinkMachine.states:
+        for transition in state.transitions:
+            if transition.event in TIMER_DEADLINES:
+                found.append(
+                    Timer(
+                        event=transition.event,
+                        source=state.id,
+                        target=transition.target.id,
+                        deadline=TIMER_DEADLINES[transition.event],
+                        ends_link=transition.target.final,
+                    )
+                )
+    return found
+
+
+class _Transition:
+    """What one event needs beyond the row: the verdict of the rules, and who and when."""
+
+    def __init__(self, actor: str, now: datetime, violations: list[Violation]) -> None:
+        self.actor = actor
+        self.now = now
+        self.violations = violations
+
+    def rules_hold(self) -> bool:
+        return not self.violations
+
+    def after_transition(self, event_data: Any, source: State, target: State, model: Link,
+                         at: datetime) -> None:
+        event = event_data.event.id
+        details: dict[str, Any] | None = None
+        if target.id == "rejected":
+            details = {"rules": [v.as_dict() for v in self.violations]}
+        model.history.append(
+            LinkEvent(event=event, from_state=source.id, to_state=target.id, actor=self.actor,
+                      at=at, recorded_at=self.now, details=details)
+        )
+
+
+def fire(link: Link, event: str, *, actor: str, now: datetime, at: datetime | None = None,
+         violations: list[Violation] | None = None, ttl: timedelta | None = None) -> None:
+    """Apply `event` to `link` and append its history row, or refuse with the reasons."""
+    if event not in allowed_events(link.state):
+        raise Refused.one(
+            "invalid_transition", f"cannot {event} link {link.id}: it is {link.state}"
+        )
+    violations = violations or []
+    machine = LinkMachine(link, listeners=[_Transition(actor, now, violations)])
+    try:
+        machine.send(event, at=at or now, ttl=ttl)
+    except TransitionNotAllowed:
+        raise Refused(violations) from None
+
+
+def start(link: Link, *, actor: str, now: datetime) -> None:
+    """Put a new link in the machine's initial state and record that it was searched."""
+    link.state = LinkMachine.searched.id
+    link.created_at = now
+    link.history.append(
+        LinkEvent(event="search", from_state=None, to_state=link.state, actor=actor, at=now,
+                  recorded_at=now)
+    )

@@ -1,0 +1,119 @@
+"""The persisted domain: shops, accounts, links and their append-only history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from workflows.types import UTCDateTime, sortable_text
+
+OPEN_STATES = ("searched", "verified", "invited", "linked", "unlinkable")
+SLOT_STATES = ("invited", "linked", "unlinkable")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+        }
+    )
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sortable_text(24), unique=True)
+    nickname: Mapped[str] = mapped_column(sa.String(30), default="")
+    nickname_key: Mapped[str] = mapped_column(sortable_text(120), default="", index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    region: Mapped[str] = mapped_column(sa.String(2), default="US")
+    birth_date: Mapped[date | None] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(12), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    region: Mapped[str] = mapped_column(sa.String(2), default="US")
+    probation_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    official_account_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("accounts.id"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    official_account: Mapped[Account | None] = relationship(lazy="joined")
+
+
+class Link(Base):
+    __tablename__ = "links"
+    __table_args__ = (
+        sa.Index("ix_links_shop_state", "shop_id", "state"),
+        sa.Index("ix_links_shop_linked_at", "shop_id", "linked_at"),
+        sa.Index("ix_links_account_linked_at", "account_id", "linked_at"),
+        sa.Index("ix_links_account_state", "account_id", "state"),
+        sa.Index(
+            "ix_links_due_expire",
+            "expires_at",
+            postgresql_where=sa.text("state = 'invited'"),
+            sqlite_where=sa.text("state = 'invited'"),
+        ),
+        sa.Index(
+            "ix_links_due_unlock",
+            "unlockable_at",
+            postgresql_where=sa.text("state = 'linked'"),
+            sqlite_where=sa.text("state = 'linked'"),
+        ),
+        sa.Index(
+            "uq_links_open_shop_account",
+            "shop_id",
+            "account_id",
+            unique=True,
+            postgresql_where=sa.text(f"state IN {OPEN_STATES!r}"),
+            sqlite_where=sa.text(f"state IN {OPEN_STATES!r}"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"))
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    state: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unlockable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    shop: Mapped[Shop] = relationship(lazy="joined")
+    account: Mapped[Account] = relationship(lazy="joined")
+    history: Mapped[list[LinkEvent]] = relationship(
+        order_by="LinkEvent.id", cascade="save-update, merge", lazy="select"
+    )
+
+
+class LinkEvent(Base):
+    """One row per transition; rows are never updated or deleted (triggers enforce it)."""
+
+    __tablename__ = "link_events"
+    __table_args__ = (sa.Index("ix_link_events_link_id", "link_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"))
+    event: Mapped[str] = mapped_column(sa.String(20))
+    from_state: Mapped[str | None] = mapped_column(sa.String(12))
+    to_state: Mapped[str] = mapped_column(sa.String(12))
+    actor: Mapped[str] = mapped_column(sa.String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict | None] = mapped_column(sa.JSON)

@@ -1,0 +1,49 @@
+"""The schema revision this code needs, and bringing a database up to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from workflows.errors import SchemaOutdated
+
+# The newest migration in workflows/migrations/versions; a test keeps the two equal.
+HEAD_REVISION = "0001"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Migrate to the newest schema; returns the revisions before and after."""
+    from alembic import command
+    from alembic.config import Config
+
+    before = current_revision(engine)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return before, current_revision(engine) or ""
+
+
+def ensure_current(engine: Engine) -> None:
+    """SQLite upgrades itself; a server database must be upgraded on purpose."""
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
+        return
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return
+    raise SchemaOutdated(
+        f"the database schema is at {revision or 'no revision'}, this shoplink needs "
+        f"{HEAD_REVISION}: run `shoplink db upgrade`"
+    )
