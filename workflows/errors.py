@@ -56,9 +56,11 @@ class Refused(ShoplinkError):
 
     exit_code = 4
 
-    def __init__(self, violations: list[Violation]) -> None:
+    def __init__(self, violations: list[Violation], link: dict | None = None) -> None:
         self.violations = list(violations)
-        super().__init__("; ".join(v.message for v in self.violations))
+        self.link = link
+        prefix = f"link {link['id']} rejected: " if link else ""
+        super().__init__(prefix + "; ".join(v.message for v in self.violations))
 
     @property
     def code(self) -> str:  # type: ignore[override]

@@ -1,0 +1,1 @@
+"""The admin command line: thin click commands over the service layer."""

@@ -1,0 +1,56 @@
+"""`shoplink account`: the account directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.app import App
+from cli.output import emit, table
+
+ACCOUNT_COLUMNS = ("username", "nickname", "email", "region", "status")
+
+
+@click.group()
+def account() -> None:
+    """The directory of TikTok accounts."""
+
+
+@account.command("add")
+@click.argument("username")
+@click.option("--nickname", metavar="T")
+@click.option("--email", metavar="E")
+@click.option("--region", metavar="R", help="ISO 3166 alpha-2 code (default US).")
+@click.option("--birth-date", metavar="YYYY-MM-DD")
+@click.option("--status", metavar="S", help="active (default), banned or deactivated.")
+@click.pass_obj
+def add(app: App, username: str, **options: str | None) -> None:
+    """Add an account to the directory."""
+    from workflows.accounts import add_account
+
+    view = add_account(app.uow(), {"username": username, **options}, app.now())
+    emit(app, view, lambda v: f"account @{v['username']} added")
+
+
+@account.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_obj
+def import_(app: App, file: Path) -> None:
+    """Add or update accounts from CSV or JSON Lines; a bad line writes nothing."""
+    from workflows.accounts import import_accounts
+
+    counts = import_accounts(app.uow(), file, app.now())
+    emit(app, counts, lambda c: f"{c['added']} added, {c['updated']} updated")
+
+
+@account.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, metavar="N", type=int)
+@click.pass_obj
+def search(app: App, query: str, limit: int) -> None:
+    """Accounts whose username or nickname matches: exact first, then prefix."""
+    from workflows.accounts import search_accounts
+
+    rows = search_accounts(app.uow(), query, limit)
+    emit(app, rows, lambda r: table(r, ACCOUNT_COLUMNS, "no matching accounts"))

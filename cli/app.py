@@ -1,0 +1,68 @@
+"""What every command shares: global options, the clock, and a lazily built engine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from workflows.clock import Clock, as_utc, utc_now
+from workflows.errors import BadInput
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from workflows.uow import UnitOfWork
+
+TTL_VARIABLE = "SHOPLINK_INVITATION_TTL_HOURS"
+
+
+@dataclass
+class App:
+    db: str | None = None
+    json: bool = False
+    debug: bool = False
+    clock: Clock = utc_now
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def url(self) -> str:
+        from workflows.db import database_url
+
+        return database_url(self.db)
+
+    def engine(self, *, check_schema: bool = True) -> Engine:
+        """The database engine; the schema is checked (SQLite: upgraded) on first use."""
+        if self._engine is None:
+            from workflows.db import make_engine
+            from workflows.schema import ensure_current
+
+            self._engine = make_engine(self.url())
+            if check_schema:
+                ensure_current(self._engine)
+        return self._engine
+
+    def uow(self) -> UnitOfWork:
+        from workflows.uow import UnitOfWork
+
+        return UnitOfWork(self.engine())
+
+    def now(self) -> datetime:
+        return as_utc(self.clock())
+
+    def invitation_ttl(self) -> timedelta | None:
+        raw = os.environ.get(TTL_VARIABLE)
+        if not raw:
+            return None
+        try:
+            hours = float(raw)
+        except ValueError:
+            hours = 0.0
+        if not hours > 0:
+            raise BadInput(f"{TTL_VARIABLE}={raw!r}: give a positive number of hours")
+        return timedelta(hours=hours)
+
+    def close(self, *_: Any) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

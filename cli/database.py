@@ -1,0 +1,27 @@
+"""`shoplink db`: the schema."""
+
+from __future__ import annotations
+
+import click
+
+from cli.app import App
+from cli.output import emit
+
+
+@click.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command()
+@click.pass_obj
+def upgrade(app: App) -> None:
+    """Migrate the database to the newest schema."""
+    from workflows.db import redact
+    from workflows.schema import upgrade as run_upgrade
+
+    before, after = run_upgrade(app.engine(check_schema=False))
+    where = redact(app.url())
+    emit(app, {"database": where, "from": before, "to": after},
+         f"{where}: already at {after}" if before == after
+         else f"{where}: upgraded from {before or 'empty'} to {after}")

@@ -1,0 +1,41 @@
+"""`shoplink official`: a shop's one official account."""
+
+from __future__ import annotations
+
+import click
+
+from cli.app import App
+from cli.output import emit, fields
+
+
+@click.group()
+def official() -> None:
+    """The shop's official account."""
+
+
+@official.command("set")
+@click.argument("shop_ref", metavar="SHOP")
+@click.argument("username", metavar="ACCOUNT")
+@click.pass_obj
+def set_(app: App, shop_ref: str, username: str) -> None:
+    """Set the official account of a shop."""
+    from workflows.shops import set_official
+
+    view = set_official(app.uow(), shop_ref, username, app.now())
+    emit(app, view,
+         lambda v: f"@{v['official_account']} is the official account of {v['name']!r}")
+
+
+@official.command()
+@click.argument("shop_ref", metavar="SHOP")
+@click.pass_obj
+def show(app: App, shop_ref: str) -> None:
+    """Show the official account of a shop."""
+    from workflows.shops import show_official
+
+    def human(view: dict) -> str:
+        if view["official_account"] is None:
+            return f"shop {view['shop']['name']!r} has no official account"
+        return fields(view["official_account"])
+
+    emit(app, show_official(app.uow(), shop_ref), human)

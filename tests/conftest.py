@@ -1,0 +1,152 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from SHOPLINK_TEST_POSTGRES_URL (default: the local server's
+`test` database, used only to create a fresh database per run, dropped at the end).
+Without a server the PostgreSQL cases skip with the reason; under CI=true they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+from cli.main import cli
+from workflows.db import make_engine
+from workflows.schema import upgrade
+from workflows.uow import UnitOfWork
+
+ADMIN_URL = os.environ.get(
+    "SHOPLINK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+T0 = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
+
+
+def _admin_engine() -> sa.Engine:
+    return make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated, for this test session (or xdist worker)."""
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as failure:
+        reason = f"PostgreSQL is not reachable at {ADMIN_URL}: {str(failure.orig).strip()}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: PostgreSQL tests must run)")
+        pytest.skip(reason)
+    name = f"shoplink_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating takes longer than copying)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        tables = [
+            name for name in sa.inspect(connection).get_table_names() if name != "alembic_version"
+        ]
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "shoplink.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_database")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow(engine: sa.Engine) -> Callable[[], UnitOfWork]:
+    """Builds a fresh unit of work; each service call takes its own."""
+    return lambda: UnitOfWork(engine)
+
+
+@pytest.fixture
+def make_shop(uow: Callable[[], UnitOfWork]) -> Callable[..., dict[str, Any]]:
+    from workflows.shops import add_shop
+
+    counter = iter(range(1, 10_000))
+
+    def build(name: str | None = None, *, now: datetime = T0, **options: Any) -> dict[str, Any]:
+        return add_shop(uow(), name or f"Shop {next(counter)}", now, **options)
+
+    return build
+
+
+@pytest.fixture
+def make_account(uow: Callable[[], UnitOfWork]) -> Callable[..., dict[str, Any]]:
+    from workflows.accounts import add_account
+
+    counter = iter(range(1, 100_000))
+
+    def build(username: str | None = None, *, now: datetime = T0,
+              **fields: Any) -> dict[str, Any]:
+        name = username or f"user{next(counter)}"
+        return add_account(uow(), {"username": name, **fields}, now)
+
+    return build
+
+
+@pytest.fixture
+def run_cli(database_url: str) -> Callable[..., Result]:
+    """Runs `shoplink --db URL ...` in-process and checks it never prints a traceback."""
+    runner = CliRunner()
+
+    def run(*args: str, json: bool = False) -> Result:
+        options = ["--db", database_url] + (["--json"] if json else [])
+        result = runner.invoke(cli, [*options, *args], catch_exceptions=False)
+        assert "Traceback" not in result.output + result.stderr
+        return result
+
+    return run

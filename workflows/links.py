@@ -1,0 +1,191 @@
+"""The service layer for links: one function per thing a seller or an account does.
+
+Every function takes the unit of work and `now`. It locks the link's shop, applies
+that shop's overdue timers, checks the rules and fires one event, in one transaction.
+A refusal still commits the overdue transitions it caught up on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from workflows import lookup, machine, rules
+from workflows.clock import iso
+from workflows.errors import BadInput, Refused
+from workflows.models import SLOT_STATES, Link, Shop
+from workflows.timers import apply_due
+from workflows.uow import UnitOfWork
+from workflows.views import link_view
+
+SELLER = "seller"
+
+
+def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
+    """Lock the shop and bring its links up to `now`: the start of every link command."""
+    shop = uow.lock_shop(shop_id)
+    apply_due(uow.session, now, shop_id=shop_id)
+    return shop
+
+
+def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
+             invite: bool = True, ttl: timedelta | None = None) -> dict[str, Any]:
+    """Create the link (searched), verify it, and unless told not to, send the invitation."""
+    with uow:
+        shop = lookup.shop(uow.session, shop_ref)
+        account = lookup.account(uow.session, username)
+        shop = settle(uow, shop.id, now)
+        account = uow.lock_account(account.id)
+        link = Link(shop=shop, account=account)
+        machine.start(link, actor=SELLER, now=now)
+        violations = rules.for_marketing_link(uow.session, shop, account, now)
+        machine.fire(link, "verify", actor=SELLER, now=now, violations=violations)
+        if link.state == "verified" and invite:
+            machine.fire(link, "invite", actor=SELLER, now=now, ttl=ttl)
+        uow.session.add(link)
+        uow.session.flush()
+        view = link_view(link, history=True)
+        uow.commit()
+    if violations:
+        raise Refused(violations, link=view)
+    return view
+
+
+def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor: str,
+         check: Any = None, ttl: timedelta | None = None) -> dict[str, Any]:
+    key = lookup.link_id(raw_id)
+    with uow:
+        shop = settle(uow, lookup.link_shop_id(uow.session, key), now)
+        link = lookup.link_for_update(uow.session, key)
+        try:
+            violations = check(uow, shop, link) if check else []
+            machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl)
+        except Refused:
+            uow.commit()
+            raise
+        uow.session.flush()
+        view = link_view(link, history=True)
+        uow.commit()
+    return view
+
+
+def _marketing_rules(now: datetime) -> Any:
+    def check(uow: UnitOfWork, shop: Shop, link: Link) -> list:
+        account = uow.lock_account(link.account_id)
+        return rules.for_marketing_link(uow.session, shop, account, now, link_id=link.id)
+    return check
+
+
+def invite_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
+                ttl: timedelta | None = None) -> dict[str, Any]:
+    """Send the invitation for a verified link, checking the rules again."""
+    return _act(uow, raw_id, "invite", now, actor=SELLER, ttl=ttl,
+                check=_when_allowed("invite", _marketing_rules(now)))
+
+
+def _when_allowed(event: str, check: Any) -> Any:
+    """Run `check` only where the machine allows `event`, so a wrong state reads as such."""
+    def guarded(uow: UnitOfWork, shop: Shop, link: Link) -> list:
+        if event not in machine.allowed_events(link.state):
+            return []
+        return check(uow, shop, link)
+    return guarded
+
+
+def _invitee_only(username: str, then: Any = None) -> Any:
+    def check(uow: UnitOfWork, shop: Shop, link: Link) -> list:
+        if link.account.username != username:
+            raise Refused.one("not_invitee",
+                              f"link {link.id} invites @{link.account.username}, not @{username}")
+        if link.state == "expired":
+            raise Refused.one("invitation_expired",
+                              f"the invitation of link {link.id} expired at {iso(link.expires_at)}")
+        return then(uow, shop, link) if then else []
+    return check
+
+
+def accept_link(uow: UnitOfWork, raw_id: str | int, username: str,
+                now: datetime) -> dict[str, Any]:
+    """The invited account accepts: the rules are checked a last time."""
+    account = _answering_account(uow, username)
+    return _act(uow, raw_id, "accept", now, actor=f"account:{account}",
+                check=_invitee_only(account, _when_allowed("accept", _marketing_rules(now))))
+
+
+def decline_link(uow: UnitOfWork, raw_id: str | int, username: str,
+                 now: datetime) -> dict[str, Any]:
+    account = _answering_account(uow, username)
+    return _act(uow, raw_id, "decline", now, actor=f"account:{account}",
+                check=_invitee_only(account))
+
+
+def _answering_account(uow: UnitOfWork, username: str) -> str:
+    with uow:
+        return lookup.account(uow.session, username).username
+
+
+def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+    """The seller withdraws a link that is not yet accepted."""
+    return _act(uow, raw_id, "cancel", now, actor=SELLER)
+
+
+def _unlock_reached() -> Any:
+    def check(uow: UnitOfWork, shop: Shop, link: Link) -> list:
+        if link.state == "linked" and link.unlockable_at is not None:
+            raise Refused.one("unlink_too_early",
+                              f"link {link.id} can be unlinked from {iso(link.unlockable_at)}, "
+                              f"24 hours after it was linked")
+        return []
+    return check
+
+
+def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+    """The seller ends a link, once its 24-hour lock has passed."""
+    return _act(uow, raw_id, "unlink", now, actor=SELLER, check=_unlock_reached())
+
+
+def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+    key = lookup.link_id(raw_id)
+    with uow:
+        settle(uow, lookup.link_shop_id(uow.session, key), now)
+        view = link_view(lookup.link_for_update(uow.session, key), history=True)
+        uow.commit()
+    return view
+
+
+def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
+               states: Iterable[str] = (), limit: int = 100) -> list[dict[str, Any]]:
+    """Links, newest first, optionally of one shop and in some states."""
+    wanted = list(states)
+    unknown = [s for s in wanted if s not in machine.STATES]
+    if unknown:
+        raise BadInput(f"unknown state {unknown[0]!r}: use one of {', '.join(machine.STATES)}")
+    with uow:
+        query = sa.select(Link).order_by(Link.id.desc()).limit(limit)
+        if shop_ref is not None:
+            shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
+            query = query.where(Link.shop_id == shop.id)
+        else:
+            apply_due(uow.session, now)
+        if wanted:
+            query = query.where(Link.state.in_(wanted))
+        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+        uow.commit()
+    return views
+
+
+def marketing_accounts(uow: UnitOfWork, shop_ref: str, now: datetime) -> list[dict[str, Any]]:
+    """The Marketing accounts tab: the links holding one of the shop's four slots."""
+    with uow:
+        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
+        query = (
+            sa.select(Link)
+            .where(Link.shop_id == shop.id, Link.state.in_(SLOT_STATES))
+            .order_by(Link.id)
+        )
+        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+        uow.commit()
+    return views

@@ -1,0 +1,192 @@
+"""The linking rules of SPEC section 3: each returns the violations it finds, never raises.
+
+Counts treat overdue rows by their deadlines, so they are right whether or not the
+daemon has swept: an invitation past `expires_at` holds nothing, a link counts
+toward the 180 days while `now < linked_at + 180 days`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from workflows.clock import iso
+from workflows.errors import Violation
+from workflows.limits import ADULT_AGE, LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
+from workflows.models import Account, Link, Shop
+from workflows.types import UTCDateTime
+
+
+def _at(now: datetime) -> sa.BindParameter[datetime]:
+    return sa.literal(now, UTCDateTime())
+
+
+def pending_invitation(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(Link.state == "invited", Link.expires_at > _at(now))
+
+
+def holds_slot(now: datetime) -> sa.ColumnElement[bool]:
+    """Links in `invited` (not yet past expiry), `linked` and `unlinkable` hold a slot."""
+    return sa.or_(Link.state.in_(("linked", "unlinkable")), pending_invitation(now))
+
+
+def is_open(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        Link.state.in_(("searched", "verified", "linked", "unlinkable")), pending_invitation(now)
+    )
+
+
+def slots_used(session: Session, shop_id: int, now: datetime, exclude: int | None = None) -> int:
+    query = sa.select(sa.func.count()).where(Link.shop_id == shop_id, holds_slot(now))
+    if exclude is not None:
+        query = query.where(Link.id != exclude)
+    return session.execute(query).scalar_one()
+
+
+def window_releases(session: Session, owner: sa.ColumnElement[bool], now: datetime,
+                    exclude: int | None = None) -> list[datetime]:
+    """When each link counted in the 180-day window stops counting, soonest first.
+
+    A link linked within the window counts until `linked_at + 180 days`; a pending
+    invitation counts until it ends, at `expires_at` at the latest.
+    """
+    linked_recently = Link.linked_at > _at(now - LINK_WINDOW)
+    query = sa.select(Link.linked_at, Link.expires_at, Link.state).where(
+        owner, sa.or_(linked_recently, pending_invitation(now))
+    )
+    if exclude is not None:
+        query = query.where(Link.id != exclude)
+    releases = [
+        linked_at + LINK_WINDOW if linked_at is not None else expires_at
+        for linked_at, expires_at, _ in session.execute(query)
+    ]
+    return sorted(releases)
+
+
+def adult_from(born: date) -> date:
+    """The 18th birthday; a 29 February birth comes of age on 1 March in a common year."""
+    year = born.year + ADULT_AGE
+    try:
+        return born.replace(year=year)
+    except ValueError:
+        return date(year, 3, 1)
+
+
+def name_key(text: str) -> str:
+    """Case-folded, with every character that is not a letter or digit dropped."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def shop_in_probation(shop: Shop, now: datetime) -> list[Violation]:
+    if shop.probation_ends_at is not None and now < shop.probation_ends_at:
+        return [Violation("shop_in_probation",
+                          f"shop {shop.name!r} is in probation until "
+                          f"{iso(shop.probation_ends_at)}")]
+    return []
+
+
+def account_ineligible(account: Account, shop: Shop, now: datetime) -> list[Violation]:
+    reasons = []
+    if account.status != "active":
+        reasons.append(f"is {account.status}")
+    if account.region != shop.region:
+        reasons.append(f"is in region {account.region}, the shop is in {shop.region}")
+    if account.birth_date is not None and now.date() < adult_from(account.birth_date):
+        reasons.append(f"is under {ADULT_AGE} until {adult_from(account.birth_date)}")
+    if not reasons:
+        return []
+    return [Violation("account_ineligible", f"@{account.username} " + " and ".join(reasons))]
+
+
+def marketing_account_limit(session: Session, shop: Shop, now: datetime,
+                            link_id: int | None) -> list[Violation]:
+    used = slots_used(session, shop.id, now, exclude=link_id)
+    if used + 1 <= MAX_MARKETING_ACCOUNTS:
+        return []
+    return [Violation("marketing_account_limit",
+                      f"shop {shop.name!r} already has {used} of {MAX_MARKETING_ACCOUNTS} "
+                      "marketing accounts (invitations included)")]
+
+
+def link_change_limit(session: Session, shop: Shop, account: Account, now: datetime,
+                      link_id: int | None) -> list[Violation]:
+    found = []
+    for who, owner in (
+        (f"shop {shop.name!r}", Link.shop_id == shop.id),
+        (f"account @{account.username}", Link.account_id == account.id),
+    ):
+        releases = window_releases(session, owner, now, exclude=link_id)
+        if len(releases) + 1 <= MAX_LINKS_IN_WINDOW:
+            continue
+        frees_at = releases[len(releases) - MAX_LINKS_IN_WINDOW]
+        found.append(Violation("link_change_limit",
+                               f"{who} is at its limit of {MAX_LINKS_IN_WINDOW} links in 180 "
+                               f"days ({len(releases)} counted); a slot frees up at "
+                               f"{iso(frees_at)}"))
+    return found
+
+
+def official_account_conflict(shop: Shop, account: Account) -> list[Violation]:
+    if shop.official_account_id == account.id:
+        return [Violation("official_account_conflict",
+                          f"@{account.username} is the official account of shop {shop.name!r}")]
+    return []
+
+
+def already_linked(session: Session, shop: Shop, account: Account, now: datetime,
+                   link_id: int | None) -> list[Violation]:
+    query = sa.select(Link.id, Link.state).where(
+        Link.shop_id == shop.id, Link.account_id == account.id, is_open(now)
+    )
+    if link_id is not None:
+        query = query.where(Link.id != link_id)
+    other = session.execute(query.limit(1)).first()
+    if other is None:
+        return []
+    return [Violation("already_linked",
+                      f"@{account.username} already has link {other.id} ({other.state}) "
+                      f"to shop {shop.name!r}")]
+
+
+def for_marketing_link(session: Session, shop: Shop, account: Account, now: datetime,
+                       link_id: int | None = None) -> list[Violation]:
+    """Every rule a link must pass to be verified, invited or accepted, in rule order."""
+    return [
+        *shop_in_probation(shop, now),
+        *marketing_account_limit(session, shop, now, link_id),
+        *link_change_limit(session, shop, account, now, link_id),
+        *official_account_conflict(shop, account),
+        *already_linked(session, shop, account, now, link_id),
+        *account_ineligible(account, shop, now),
+    ]
+
+
+def for_official_account(session: Session, shop: Shop, account: Account,
+                         now: datetime) -> list[Violation]:
+    """An official account matches the shop name, is nobody else's, and is not marketing."""
+    found = []
+    expected = name_key(shop.name)
+    if name_key(account.username) != expected or name_key(account.nickname) != expected:
+        found.append(Violation("official_name_mismatch",
+                               f"@{account.username} ({account.nickname!r}): username and "
+                               f"nickname must both match the shop name {shop.name!r}"))
+    taken_by = session.execute(
+        sa.select(Shop.name).where(Shop.official_account_id == account.id, Shop.id != shop.id)
+    ).scalar()
+    if taken_by is not None:
+        found.append(Violation("official_account_taken",
+                               f"@{account.username} is already the official account of "
+                               f"shop {taken_by!r}"))
+    marketing = session.execute(
+        sa.select(Link.id).where(Link.shop_id == shop.id, Link.account_id == account.id,
+                                 holds_slot(now)).limit(1)
+    ).scalar()
+    if marketing is not None:
+        found.append(Violation("official_account_conflict",
+                               f"@{account.username} is a marketing account of shop "
+                               f"{shop.name!r} (link {marketing})"))
+    if account.status != "active":
+        found.append(Violation("account_ineligible", f"@{account.username} is {account.status}"))
+    return found

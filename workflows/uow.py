@@ -1,0 +1,50 @@
+"""The unit of work: one session, one transaction, rolled back unless the handler commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.db import session_factory
+from workflows.models import Account, Shop
+
+
+class UnitOfWork:
+    """Owns the session; `lock_shop` is the per-shop lock every checked transition runs under."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._factory: sessionmaker[Session] = session_factory(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def lock_shop(self, shop_id: int) -> Shop:
+        """Hold the shop until commit (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
+        return self._locked(Shop, shop_id)
+
+    def lock_account(self, account_id: int) -> Account:
+        """Hold the account too, after its shop, for the limits counted across shops."""
+        return self._locked(Account, account_id)
+
+    def _locked(self, model: type[Shop] | type[Account], key: int) -> Shop | Account:
+        query = sa.select(model).where(model.id == key).execution_options(populate_existing=True)
+        if self.dialect == "postgresql":
+            query = query.with_for_update(of=model)
+        return self.session.execute(query).unique().scalar_one()

@@ -1,0 +1,98 @@
+"""Parsing and checking what people type; each failure is one clear line (BadInput)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from workflows.clock import as_utc
+from workflows.errors import BadInput
+
+USERNAME = re.compile(r"[a-z0-9_.]{2,24}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+REGION = re.compile(r"[A-Z]{2}")
+STATUSES = ("active", "banned", "deactivated")
+
+
+def username(raw: str) -> str:
+    """A username as typed, with an optional leading @."""
+    value = raw.strip().removeprefix("@")
+    if not USERNAME.fullmatch(value):
+        raise BadInput(
+            f"invalid username {raw!r}: use 2-24 lowercase letters, digits, '_' or '.'"
+        )
+    return value
+
+
+def nickname(raw: str | None) -> str:
+    value = (raw or "").strip()
+    if len(value) > 30:
+        raise BadInput(f"nickname is {len(value)} characters long; the limit is 30")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise BadInput("nickname contains control characters")
+    return value
+
+
+def search_key(text: str) -> str:
+    """How nicknames and queries are compared: case-folded, NFKC-normalised."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def email(raw: str | None) -> str | None:
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip()
+    if len(value) > 254 or not EMAIL.fullmatch(value):
+        raise BadInput(f"invalid email {raw!r}")
+    return value
+
+
+def region(raw: str | None) -> str:
+    value = (raw or "US").strip().upper()
+    if not REGION.fullmatch(value):
+        raise BadInput(f"invalid region {raw!r}: use an ISO 3166 alpha-2 code such as US or GB")
+    return value
+
+
+def status(raw: str | None) -> str:
+    value = (raw or "active").strip().lower()
+    if value not in STATUSES:
+        raise BadInput(f"invalid status {raw!r}: use one of {', '.join(STATUSES)}")
+    return value
+
+
+def birth_date(raw: str | date | None) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadInput(f"invalid birth date {raw!r}: use YYYY-MM-DD") from None
+
+
+def shop_name(raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise BadInput("shop name must not be blank")
+    if len(value) > 100:
+        raise BadInput(f"shop name is {len(value)} characters long; the limit is 100")
+    return value
+
+
+def timestamp(raw: str | None) -> datetime | None:
+    """An ISO 8601 time; without an offset it is taken as UTC."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
+    except ValueError:
+        raise BadInput(f"invalid time {raw!r}: use ISO 8601, e.g. 2026-12-01T09:00:00Z") from None
+
+
+def positive(value: int, what: str) -> int:
+    if value < 1:
+        raise BadInput(f"{what} must be at least 1")
+    return value

@@ -1,0 +1,65 @@
+"""The JSON shapes of SPEC section 6, shared by the CLI and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.clock import iso
+from workflows.models import Account, Link, LinkEvent, Shop
+
+
+def account_view(account: Account) -> dict[str, Any]:
+    return {
+        "username": account.username,
+        "nickname": account.nickname,
+        "email": account.email,
+        "region": account.region,
+        "status": account.status,
+        "birth_date": account.birth_date.isoformat() if account.birth_date else None,
+    }
+
+
+def shop_view(shop: Shop) -> dict[str, Any]:
+    official = shop.official_account
+    return {
+        "id": shop.id,
+        "name": shop.name,
+        "region": shop.region,
+        "probation_ends_at": iso(shop.probation_ends_at),
+        "official_account": official.username if official else None,
+    }
+
+
+def event_view(event: LinkEvent) -> dict[str, Any]:
+    view = {
+        "event": event.event,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "actor": event.actor,
+        "at": iso(event.at),
+        "recorded_at": iso(event.recorded_at),
+    }
+    if event.details:
+        view["details"] = event.details
+    return view
+
+
+def link_view(link: Link, *, history: bool = False) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": link.id,
+        "shop": link.shop.name,
+        "shop_id": link.shop_id,
+        "account": link.account.username,
+        "nickname": link.account.nickname,
+        "email": link.account.email,
+        "state": link.state,
+        "created_at": iso(link.created_at),
+        "invited_at": iso(link.invited_at),
+        "expires_at": iso(link.expires_at),
+        "linked_at": iso(link.linked_at),
+        "unlockable_at": iso(link.unlockable_at),
+        "ended_at": iso(link.ended_at),
+    }
+    if history:
+        view["history"] = [event_view(e) for e in link.history]
+    return view
