@@ -84,9 +84,12 @@ def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (database.db, shops.shop, accounts.account, official.official, links.link,
-                links.marketing):
-    cli.add_command(command)
+cli.add_command(database.db)
+cli.add_command(shops.shop)
+cli.add_command(accounts.account)
+cli.add_command(official.official)
+cli.add_command(links.link)
+cli.add_command(links.marketing)
 
 
 def main() -> None:
