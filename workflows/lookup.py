@@ -46,6 +46,6 @@ def link_shop_id(session: Session, key: int) -> int:
 
 def link_for_update(session: Session, key: int) -> Link:
     query = sa.select(Link).where(Link.id == key).execution_options(populate_existing=True)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Link)
     return session.execute(query).unique().scalar_one()

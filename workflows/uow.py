@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -37,14 +38,15 @@ class UnitOfWork:
 
     def lock_shop(self, shop_id: int) -> Shop:
         """Hold the shop until commit (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
-        return self._locked(Shop, shop_id)
+        return self.session.execute(self._locking(sa.select(Shop).where(Shop.id == shop_id),
+                                                  Shop)).unique().scalar_one()
 
     def lock_account(self, account_id: int) -> Account:
         """Hold the account too, after its shop, for the limits counted across shops."""
-        return self._locked(Account, account_id)
+        return self.session.execute(
+            self._locking(sa.select(Account).where(Account.id == account_id), Account)
+        ).scalar_one()
 
-    def _locked(self, model: type[Shop] | type[Account], key: int) -> Shop | Account:
-        query = sa.select(model).where(model.id == key).execution_options(populate_existing=True)
-        if self.dialect == "postgresql":
-            query = query.with_for_update(of=model)
-        return self.session.execute(query).unique().scalar_one()
+    def _locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
+        query = query.execution_options(populate_existing=True)
+        return query.with_for_update(of=model) if self.dialect == "postgresql" else query

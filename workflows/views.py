@@ -31,7 +31,7 @@ def shop_view(shop: Shop) -> dict[str, Any]:
 
 
 def event_view(event: LinkEvent) -> dict[str, Any]:
-    view = {
+    view: dict[str, Any] = {
         "event": event.event,
         "from_state": event.from_state,
         "to_state": event.to_state,
