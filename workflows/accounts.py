@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import sqlalchemy as sa
 from workflows import validate
 from workflows.errors import BadInput
 from workflows.models import Account
+from workflows.records import read_rows
 from workflows.uow import UnitOfWork
 from workflows.views import account_view
 
@@ -56,46 +55,6 @@ def add_account(uow: UnitOfWork, fields: dict[str, Any], now: datetime) -> dict[
         view = account_view(account)
         uow.commit()
     return view
-
-
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, fields) for each record of a CSV or JSON Lines file."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {path}: {error}") from None
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{"):
-        return _json_lines(text)
-    return _csv_rows(text)
-
-
-def _json_lines(text: str) -> list[tuple[int, dict[str, Any]]]:
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise BadInput(f"line {number}: not valid JSON ({error.msg})") from None
-        if not isinstance(record, dict):
-            raise BadInput(f"line {number}: expected a JSON object")
-        rows.append((number, record))
-    return rows
-
-
-def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or "username" not in reader.fieldnames:
-        raise BadInput("line 1: the CSV header must name a username column")
-    rows = []
-    for record in reader:
-        if None in record:
-            raise BadInput(f"line {reader.line_num}: more values than header columns")
-        rows.append((reader.line_num, {k: (v if v != "" else None) for k, v in record.items()}))
-    return rows
 
 
 def import_accounts(uow: UnitOfWork, path: Path, now: datetime) -> dict[str, int]:
