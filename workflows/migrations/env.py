@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import workflows.catalogue  # noqa: F401 - its tables join Base.metadata
 from workflows.models import Base
 
 connection = context.config.attributes["connection"]
