@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from cli import accounts, database, links, official, shops
+from cli import workflow as workflow_commands
 from cli.app import App
 from cli.output import error
 from workflows.errors import Refused, ShoplinkError
@@ -90,6 +91,7 @@ cli.add_command(accounts.account)
 cli.add_command(official.official)
 cli.add_command(links.link)
 cli.add_command(links.marketing)
+cli.add_command(workflow_commands.workflow)
 
 
 def main() -> None:
