@@ -5,22 +5,33 @@ from __future__ import annotations
 import click
 
 from cli.app import App
-from cli.output import emit, fields, table
+from cli.output import emit, fields, table, when
 
 LINK_COLUMNS = ("id", "shop", "account", "state", "created_at", "expires_at", "linked_at",
                 "unlockable_at")
 MARKETING_COLUMNS = ("id", "account", "nickname", "email", "state", "linked_at",
                      "unlockable_at")
-HISTORY_COLUMNS = ("at", "event", "from_state", "to_state", "actor")
+HISTORY_COLUMNS = ("at", "event", "from_state", "to_state", "actor", "rules")
 
 
 def show_link(view: dict) -> str:
-    text = fields(view) + "\n\nhistory:\n" + table(view["history"], HISTORY_COLUMNS)
-    return text
+    history = [
+        {**row, "rules": ", ".join(r["code"] for r in (row.get("details") or {}).get("rules", []))
+         or None}
+        for row in view["history"]
+    ]
+    return fields(view) + "\n\nhistory:\n" + table(history, HISTORY_COLUMNS)
+
+
+DEADLINES = {"invited": ("expires", "expires_at"), "linked": ("unlockable from", "unlockable_at")}
 
 
 def one_line(view: dict) -> str:
-    return f"link {view['id']}: @{view['account']} -> {view['shop']!r} is {view['state']}"
+    text = f"link {view['id']}: @{view['account']} -> {view['shop']!r} is {view['state']}"
+    if view["state"] in DEADLINES:
+        label, key = DEADLINES[view["state"]]
+        text += f" ({label} {when(view[key])})"
+    return text
 
 
 @click.group()

@@ -18,16 +18,28 @@ from workflows.errors import Refused, ShoplinkError
 class ShoplinkGroup(click.Group):
     """Turns every failure into one line (or an error document) and the spec's exit code."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The global options themselves may not parse: --json is not known yet, so look.
+        wants_json = "--json" in args
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as failure:
+            if not wants_json:
+                raise
+            error(App(json=True), "bad_input", failure.format_message())
+            ctx.exit(failure.exit_code)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except click.UsageError as failure:
+        except click.ClickException as failure:
             if not _app(ctx).json:
                 raise
-            error(_app(ctx), "bad_input", failure.format_message())
-            ctx.exit(2)
+            code = "bad_input" if failure.exit_code == 2 else "internal"
+            error(_app(ctx), code, failure.format_message())
+            ctx.exit(failure.exit_code)
         except ShoplinkError as failure:
             _report_domain_error(ctx, failure)
         except Exception as failure:  # noqa: BLE001 - the edge: no traceback unless --debug
@@ -35,7 +47,12 @@ class ShoplinkGroup(click.Group):
 
 
 def _app(ctx: click.Context) -> App:
-    return ctx.obj if isinstance(ctx.obj, App) else App()
+    """The command's App, or one built from the parsed global options if it failed earlier."""
+    if isinstance(ctx.obj, App):
+        return ctx.obj
+    params = ctx.params
+    return App(db=params.get("db"), json=bool(params.get("as_json")),
+               debug=bool(params.get("debug")))
 
 
 def _report_domain_error(ctx: click.Context, failure: ShoplinkError) -> None:
@@ -53,9 +70,21 @@ def _report_unexpected(ctx: click.Context, failure: Exception) -> None:
     app = _app(ctx)
     if app.debug:
         traceback.print_exc(file=sys.stderr)
-    message = _describe(failure, app)
-    error(app, "internal", message)
+    message = _without_password(_describe(failure, app), app)
+    hint = "" if app.debug else " (run with --debug for details)"
+    error(app, "internal", message + hint)
     ctx.exit(1)
+
+
+def _without_password(message: str, app: App) -> str:
+    """Belt and braces: whatever a driver says, the URL's password never reaches the screen."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        password = make_url(app.url()).password
+    except Exception:  # noqa: BLE001 - an unparsable URL has no password to hide
+        return message
+    return message.replace(str(password), "***") if password else message
 
 
 def _describe(failure: Exception, app: App) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.app import App
-from cli.output import emit, fields
+from cli.output import emit
 
 
 @click.group()
@@ -34,8 +34,10 @@ def show(app: App, shop_ref: str) -> None:
     from workflows.shops import show_official
 
     def human(view: dict) -> str:
-        if view["official_account"] is None:
+        account = view["official_account"]
+        if account is None:
             return f"shop {view['shop']['name']!r} has no official account"
-        return fields(view["official_account"])
+        return (f"@{account['username']} ({account['nickname']}) is the official account "
+                f"of {view['shop']['name']!r}")
 
     emit(app, show_official(app.uow(), shop_ref), human)

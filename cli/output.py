@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import click
 
 from cli.app import App
+
+ISO_UTC = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z")
 
 
 def emit(app: App, data: Any, human: Callable[[Any], str] | str) -> None:
@@ -35,11 +38,23 @@ def fields(data: dict[str, Any], keys: Sequence[str] | None = None) -> str:
     return "\n".join(f"{k.ljust(width)}  {_cell(data.get(k))}" for k in keys)
 
 
+def when(value: str | None) -> str:
+    """An ISO 8601 UTC time as people read it: to the second, marked UTC."""
+    if value is None:
+        return "-"
+    match = ISO_UTC.fullmatch(value)
+    return f"{match[1]} {match[2]} UTC" if match else value
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+    if isinstance(value, str) and ISO_UTC.fullmatch(value):
+        return when(value)
     return str(value)
 
 

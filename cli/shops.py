@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.app import App
-from cli.output import emit, fields, table
+from cli.output import emit, fields, table, when
 
 SHOP_COLUMNS = ("id", "name", "region", "probation_ends_at", "official_account")
 
@@ -25,7 +25,9 @@ def add(app: App, name: str, region: str | None, probation_until: str | None) ->
     from workflows.shops import add_shop
 
     view = add_shop(app.uow(), name, app.now(), region=region, probation_until=probation_until)
-    emit(app, view, lambda v: f"shop {v['id']} {v['name']!r} added ({v['region']})")
+    probation = (f", in probation until {when(view['probation_ends_at'])}"
+                 if view["probation_ends_at"] else "")
+    emit(app, view, f"shop {view['id']} {view['name']!r} added ({view['region']}{probation})")
 
 
 @shop.command("list")
@@ -44,4 +46,26 @@ def show(app: App, shop_ref: str) -> None:
     """One shop with its official account and link counts."""
     from workflows.shops import show_shop
 
-    emit(app, show_shop(app.uow(), shop_ref, app.now()), fields)
+    emit(app, show_shop(app.uow(), shop_ref, app.now()), describe)
+
+
+def describe(view: dict) -> str:
+    """`shop show` for people: the numbers a seller asks about, one per line."""
+    states = view.get("links_by_state") or {}
+    window = f"{view['links_in_180_days']} of {view['link_change_limit']}"
+    if view.get("next_window_release"):
+        window += f" (next frees up {when(view['next_window_release'])})"
+    probation = "none"
+    if view["probation_ends_at"]:
+        verb = "until" if view["in_probation"] else "ended"
+        probation = f"{verb} {when(view['probation_ends_at'])}"
+    official = view["official_account"]
+    return fields({
+        "shop": f"{view['id']} {view['name']!r} ({view['region']})",
+        "probation": probation,
+        "official account": f"@{official}" if official else "none",
+        "marketing accounts": f"{view['marketing_accounts']} of "
+                              f"{view['marketing_account_limit']}",
+        f"links in {view['window_days']} days": window,
+        "links by state": ", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none",
+    })
