@@ -1,0 +1,140 @@
+"""The machine definition alone, on in-memory links: states, events, what each allows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from workflows import machine
+from workflows.errors import Refused, Violation
+from workflows.models import Link
+
+T = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+ALLOWED = {
+    "searched": {"verify", "cancel"},
+    "verified": {"invite", "cancel"},
+    "invited": {"accept", "decline", "cancel", "expire"},
+    "linked": {"unlock"},
+    "unlinkable": {"unlink"},
+    "rejected": set(),
+    "declined": set(),
+    "cancelled": set(),
+    "expired": set(),
+    "unlinked": set(),
+}
+EVENTS = {"verify", "invite", "accept", "decline", "cancel", "expire", "unlock", "unlink"}
+
+
+def fresh(state: str = "searched") -> Link:
+    link = Link(id=7, created_at=T)
+    machine.start(link, actor="seller", now=T)
+    link.state = state
+    return link
+
+
+def test_the_machine_has_every_state_of_the_spec_and_its_final_ones():
+    assert set(machine.STATES) == set(ALLOWED)
+    assert set(machine.FINAL_STATES) == {"rejected", "declined", "cancelled", "expired",
+                                         "unlinked"}
+
+
+@pytest.mark.parametrize("state", sorted(ALLOWED))
+def test_each_state_allows_exactly_the_events_of_the_spec(state):
+    assert set(machine.allowed_events(state)) == ALLOWED[state]
+
+
+def test_the_timers_are_read_from_the_machine():
+    found = {(t.event, t.source, t.target, t.deadline, t.ends_link) for t in machine.timers()}
+    assert found == {
+        ("expire", "invited", "expired", "expires_at", True),
+        ("unlock", "linked", "unlinkable", "unlockable_at", False),
+    }
+
+
+def test_starting_a_link_records_that_the_seller_searched_it():
+    link = fresh()
+    assert link.state == "searched"
+    [row] = link.history
+    assert (row.event, row.from_state, row.to_state, row.actor, row.at) == (
+        "search", None, "searched", "seller", T)
+
+
+@pytest.mark.parametrize("state", sorted(ALLOWED))
+def test_an_event_the_state_does_not_allow_is_refused_and_changes_nothing(state):
+    for event in sorted(EVENTS - ALLOWED[state]):
+        link = fresh(state)
+        with pytest.raises(Refused) as caught:
+            machine.fire(link, event, actor="seller", now=T)
+        assert caught.value.code == "invalid_transition"
+        assert f"cannot {event} link 7: it is {state}" in caught.value.message
+        assert link.state == state
+        assert len(link.history) == 1
+
+
+def test_a_failed_verification_rejects_and_records_every_failed_rule():
+    link = fresh()
+    failed = [Violation("shop_in_probation", "a"), Violation("account_ineligible", "b")]
+    later = T + timedelta(minutes=5)
+    machine.fire(link, "verify", actor="seller", now=later, violations=failed)
+    assert link.state == "rejected"
+    assert link.ended_at == later
+    row = link.history[-1]
+    assert (row.event, row.from_state, row.to_state, row.at, row.recorded_at) == (
+        "verify", "searched", "rejected", later, later)
+    assert row.details == {"rules": [{"code": "shop_in_probation", "message": "a"},
+                                     {"code": "account_ineligible", "message": "b"}]}
+
+
+def test_a_guarded_event_with_failed_rules_is_refused_with_them_and_writes_nothing():
+    link = fresh("verified")
+    failed = [Violation("marketing_account_limit", "full")]
+    with pytest.raises(Refused) as caught:
+        machine.fire(link, "invite", actor="seller", now=T, violations=failed)
+    assert caught.value.violations == failed
+    assert link.state == "verified"
+    assert link.invited_at is None
+    assert len(link.history) == 1
+
+
+def test_the_whole_happy_path_sets_every_timestamp():
+    link = fresh()
+    machine.fire(link, "verify", actor="seller", now=T)
+    machine.fire(link, "invite", actor="seller", now=T, ttl=timedelta(hours=3))
+    assert (link.invited_at, link.expires_at) == (T, T + timedelta(hours=3))
+    machine.fire(link, "accept", actor="account:alice", now=T + timedelta(hours=1))
+    assert link.linked_at == T + timedelta(hours=1)
+    assert link.unlockable_at == T + timedelta(hours=25)
+    deadline = link.unlockable_at
+    machine.fire(link, "unlock", actor="system", now=deadline + timedelta(hours=2), at=deadline)
+    machine.fire(link, "unlink", actor="seller", now=deadline + timedelta(hours=2))
+    assert link.state == "unlinked"
+    assert link.ended_at == deadline + timedelta(hours=2)
+    rows = [(e.event, e.from_state, e.to_state, e.actor) for e in link.history]
+    assert rows == [
+        ("search", None, "searched", "seller"),
+        ("verify", "searched", "verified", "seller"),
+        ("invite", "verified", "invited", "seller"),
+        ("accept", "invited", "linked", "account:alice"),
+        ("unlock", "linked", "unlinkable", "system"),
+        ("unlink", "unlinkable", "unlinked", "seller"),
+    ]
+    unlock = link.history[4]
+    assert (unlock.at, unlock.recorded_at) == (deadline, deadline + timedelta(hours=2))
+
+
+def test_the_invitation_lasts_48_hours_unless_told_otherwise():
+    link = fresh("verified")
+    machine.fire(link, "invite", actor="seller", now=T)
+    assert link.expires_at == T + timedelta(hours=48)
+
+
+@pytest.mark.parametrize("event, state", [("decline", "declined"), ("cancel", "cancelled"),
+                                          ("expire", "expired")])
+def test_an_invitation_that_ends_without_a_link_is_final_and_stamped(event, state):
+    link = fresh("invited")
+    machine.fire(link, event, actor="system", now=T)
+    assert link.state == state
+    assert link.ended_at == T
+    assert machine.allowed_events(link.state) == []
