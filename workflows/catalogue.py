@@ -9,17 +9,22 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from workflows.models import Base, Shop
+from workflows.models import Base, Link, LinkEvent, Shop
 from workflows.types import UTCDateTime
 
 PRODUCT_STATUSES = ("active", "inactive")
+SHOWCASE_STATES = ("linked", "unlinkable")
 
 
 class Product(Base):
     __tablename__ = "products"
-    __table_args__ = (sa.UniqueConstraint("shop_id", "sku"),)
+    __table_args__ = (
+        sa.UniqueConstraint("shop_id", "sku"),
+        # Finds a SKU in any shop, to tell another shop's product from a typo.
+        sa.Index("ix_products_sku", "sku"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"))
@@ -44,3 +49,24 @@ class ShowcaseItem(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     product: Mapped[Product] = relationship(lazy="joined")
+
+
+def record_showcase(link: Link, event: str, skus: list[str], now: datetime,
+                    actor: str = "seller") -> None:
+    """A history row for a showcase change: the link's state stays as it is."""
+    link.history.append(
+        LinkEvent(event=event, from_state=link.state, to_state=link.state, actor=actor, at=now,
+                  recorded_at=now, details={"skus": skus})
+    )
+
+
+def clear_showcase(session: Session, link: Link, now: datetime, actor: str = "seller") -> None:
+    """Empty the showcase of a link that ended, recorded as `showcase_clear` with its SKUs."""
+    skus = list(session.execute(
+        sa.select(Product.sku).join(ShowcaseItem, ShowcaseItem.product_id == Product.id)
+        .where(ShowcaseItem.link_id == link.id).order_by(Product.sku)
+    ).scalars())
+    if not skus:
+        return
+    session.execute(sa.delete(ShowcaseItem).where(ShowcaseItem.link_id == link.id))
+    record_showcase(link, "showcase_clear", skus, now, actor)

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflows import lookup, machine, rules
+from workflows.catalogue import clear_showcase
 from workflows.clock import iso
 from workflows.errors import BadInput, Refused
 from workflows.models import SLOT_STATES, Link, Shop
@@ -55,7 +56,7 @@ def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
 
 
 def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor: str,
-         check: Any = None, ttl: timedelta | None = None) -> dict[str, Any]:
+         check: Any = None, ttl: timedelta | None = None, after: Any = None) -> dict[str, Any]:
     key = lookup.link_id(raw_id)
     with uow:
         shop = settle(uow, lookup.link_shop_id(uow.session, key), now)
@@ -63,6 +64,8 @@ def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor
         try:
             violations = check(uow, shop, link) if check else []
             machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl)
+            if after:
+                after(uow.session, link, now)
         except Refused:
             uow.commit()
             raise
@@ -143,8 +146,9 @@ def _unlock_reached() -> Any:
 
 
 def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
-    """The seller ends a link, once its 24-hour lock has passed."""
-    return _act(uow, raw_id, "unlink", now, actor=SELLER, check=_unlock_reached())
+    """The seller ends a link, once its 24-hour lock has passed; its showcase empties with it."""
+    return _act(uow, raw_id, "unlink", now, actor=SELLER, check=_unlock_reached(),
+                after=clear_showcase)
 
 
 def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from workflows.errors import BadInput, Refused
 from workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
 from workflows.links import settle
 from workflows.models import Link, Shop
+from workflows.products import shop_page
 from workflows.uow import UnitOfWork
 from workflows.views import account_view, shop_view
 
@@ -88,10 +89,12 @@ def set_official(uow: UnitOfWork, shop_ref: str, username: str, now: datetime) -
 
 
 def show_official(uow: UnitOfWork, shop_ref: str) -> dict[str, Any]:
+    """The official account and its shop page: every active product of the shop."""
     with uow:
         shop = lookup.shop(uow.session, shop_ref)
         official = shop.official_account
         return {
             "shop": shop_view(shop),
             "official_account": account_view(official) if official else None,
+            "shop_page": shop_page(uow.session, shop.id),
         }

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("shop_id", "sku", name=op.f("uq_products_shop_id_sku")),
     )
+    op.create_index("ix_products_sku", "products", ["sku"], unique=False)
     op.create_table(
         "showcase_items",
         sa.Column("link_id", sa.Integer(), nullable=False),
@@ -53,4 +54,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_showcase_items_product_id", table_name="showcase_items")
     op.drop_table("showcase_items")
+    op.drop_index("ix_products_sku", table_name="products")
     op.drop_table("products")
