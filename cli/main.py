@@ -9,8 +9,10 @@ from typing import Any
 import click
 
 from cli import accounts, database, links, official, shops
+from cli import jobs as jobs_commands
 from cli import workflow as workflow_commands
 from cli.app import App
+from cli.demo import demo as demo_command
 from cli.output import error
 from workflows.errors import Refused, ShoplinkError
 
@@ -120,6 +122,9 @@ cli.add_command(accounts.account)
 cli.add_command(official.official)
 cli.add_command(links.link)
 cli.add_command(links.marketing)
+cli.add_command(jobs_commands.jobs)
+cli.add_command(jobs_commands.daemon)
+cli.add_command(demo_command)
 cli.add_command(workflow_commands.workflow)
 
 
