@@ -1,0 +1,111 @@
+"""The daemon: APScheduler wakes a sweep at the next deadline, with a safety-net interval.
+
+The deadlines live in the link rows, so the job store is in memory and holds three
+jobs: the safety-net sweep (every `interval`, run at once on start to catch up), a
+one-off wake-up at the next deadline (re-armed after every sweep), and a cheap
+look-ahead (every `poll` seconds) that re-arms the wake-up when a command has
+created a nearer deadline in the meantime.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.engine import Engine
+
+from jobs.sweep import DEFAULT_BATCH, sweep
+from workflows.clock import Clock, iso, utc_now
+from workflows.timers import next_deadline
+from workflows.uow import UnitOfWork
+
+SAFETY_NET, WAKE_UP, LOOK_AHEAD = "safety-net", "wake-up", "look-ahead"
+# Rows still due right after a sweep are held by another daemon's batch: look again soon.
+RETRY = timedelta(seconds=1)
+log = logging.getLogger("shoplink.jobs")
+
+
+class Daemon:
+    """Runs sweeps on time until SIGTERM or SIGINT; one sweep at a time in this process."""
+
+    def __init__(self, engine: Engine, *, interval: float = 60.0, poll: float = 1.0,
+                 batch: int = DEFAULT_BATCH, clock: Clock = utc_now, where: str = "") -> None:
+        self.engine, self.interval, self.poll, self.batch = engine, interval, poll, batch
+        self.clock, self.where = clock, where
+        self.scheduler = BlockingScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._stop = threading.Event()
+        self._busy = threading.Lock()
+
+    def run(self) -> None:
+        """Block until stopped; the batch in flight commits before this returns."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        self.scheduler.add_job(self.sweep, "interval", seconds=self.interval, id=SAFETY_NET,
+                               next_run_time=datetime.now(UTC))
+        self.scheduler.add_job(self.look_ahead, "interval", seconds=self.poll, id=LOOK_AHEAD)
+        log.info("daemon started on %s: safety-net sweep every %gs, look-ahead every %gs, "
+                 "batches of %d", self.where, self.interval, self.poll, self.batch,
+                 extra={"action": "start", "interval": self.interval, "poll": self.poll,
+                        "batch": self.batch})
+        self.scheduler.start()
+        with self._busy:
+            pass
+        log.info("daemon stopped", extra={"action": "stop"})
+
+    def sweep(self) -> None:
+        """Apply everything due now, then arm the wake-up at the next deadline."""
+        with self._busy:
+            if self._stop.is_set():
+                return self._halt()
+            now = self.clock()
+            sweep(self.engine, now, batch=self.batch, stop=self._stop.is_set)
+            if not self._stop.is_set():
+                self._arm(swept_at=now)
+
+    def look_ahead(self) -> None:
+        """Two index-min queries: bring the wake-up forward if a nearer deadline appeared."""
+        if self._stop.is_set():
+            return self._halt()
+        if not self._busy.acquire(blocking=False):
+            return  # a sweep is running and re-arms when it ends
+        try:
+            self._arm(swept_at=None)
+        finally:
+            self._busy.release()
+
+    def _arm(self, swept_at: datetime | None) -> None:
+        with UnitOfWork(self.engine) as uow:
+            deadline = next_deadline(uow.session)
+        if deadline is None:
+            return
+        now = self.clock()
+        run_at = now + RETRY if swept_at and deadline <= swept_at else max(deadline, now)
+        armed = self.scheduler.get_job(WAKE_UP)
+        if armed is not None and (armed.next_run_time == run_at or
+                                  (swept_at is None and armed.next_run_time <= run_at)):
+            return
+        # max_instances=2: a wake-up re-armed from inside the running one may be due at once.
+        self.scheduler.add_job(self.sweep, "date", run_date=run_at, id=WAKE_UP,
+                               replace_existing=True, max_instances=2)
+        log.info("next deadline %s: wake-up at %s", iso(deadline), iso(run_at),
+                 extra={"action": "arm", "deadline": iso(deadline), "wake_up": iso(run_at)})
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received: finishing the batch in flight", signal.Signals(signum).name,
+                 extra={"action": "stop", "signal": signal.Signals(signum).name})
+        self._stop.set()
+        self._halt()
+
+    def _halt(self) -> None:
+        try:
+            self.scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass

@@ -1,0 +1,66 @@
+"""The sweep: every overdue `expire` and `unlock`, applied in batches that commit one by one.
+
+The SQL lives in workflows.timers.apply_due; this module only loops over it, so a
+long catch-up never holds the database for longer than one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from workflows.machine import timers
+from workflows.timers import apply_due
+from workflows.uow import UnitOfWork
+
+DEFAULT_BATCH = 500
+log = logging.getLogger("shoplink.jobs")
+
+
+@dataclass
+class Swept:
+    """What one sweep changed: transitions per event and the number of committed batches."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {t.event: 0 for t in timers()})
+    batches: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def sweep(engine: Engine, now: datetime, *, batch: int = DEFAULT_BATCH,
+          stop: Callable[[], bool] = lambda: False) -> Swept:
+    """Apply every timer due at `now`, `batch` rows of each event per transaction.
+
+    Stops when a batch comes back short (PostgreSQL: the rest is locked by another
+    daemon, which will commit it) or when `stop()` says so between batches.
+    """
+    swept = Swept()
+    while not stop():
+        uow = UnitOfWork(engine)
+        with uow:
+            applied = apply_due(uow.session, now, limit=batch, skip_locked=True)
+            uow.commit()
+        if applied.total == 0:
+            break
+        swept.batches += 1
+        for event, count in applied.counts.items():
+            swept.counts[event] = swept.counts.get(event, 0) + count
+        _log_batch(applied.counts, applied.oldest, now, swept.batches)
+        if all(count < batch for count in applied.counts.values()):
+            break
+    return swept
+
+
+def _log_batch(counts: dict[str, int], oldest: datetime | None, now: datetime,
+               number: int) -> None:
+    lateness = (now - oldest).total_seconds() if oldest is not None else 0.0
+    described = " ".join(f"{event}={count}" for event, count in counts.items())
+    log.info("sweep batch %d: %s, oldest %.3fs late", number, described, lateness,
+             extra={"action": "sweep", "batch": number, "counts": dict(counts),
+                    "lateness_seconds": round(lateness, 3)})
