@@ -9,11 +9,16 @@ from typing import Any
 import click
 
 from cli import accounts, database, links, official, shops
+from cli import events as events_commands
 from cli import jobs as jobs_commands
+from cli import products as product_commands
+from cli import showcase as showcase_commands
 from cli import workflow as workflow_commands
 from cli.app import App
 from cli.demo import demo as demo_command
 from cli.output import error
+from cli.serve import serve as serve_command
+from cli.tokens import token as token_commands
 from workflows.errors import Refused, ShoplinkError
 
 
@@ -122,10 +127,15 @@ cli.add_command(accounts.account)
 cli.add_command(official.official)
 cli.add_command(links.link)
 cli.add_command(links.marketing)
+cli.add_command(serve_command)
+cli.add_command(token_commands)
 cli.add_command(jobs_commands.jobs)
 cli.add_command(jobs_commands.daemon)
 cli.add_command(demo_command)
 cli.add_command(workflow_commands.workflow)
+cli.add_command(events_commands.events)
+cli.add_command(product_commands.product)
+cli.add_command(showcase_commands.showcase)
 
 
 def main() -> None:

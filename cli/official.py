@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.app import App
-from cli.output import emit
+from cli.output import emit, table
 
 
 @click.group()
@@ -30,14 +30,18 @@ def set_(app: App, shop_ref: str, username: str) -> None:
 @click.argument("shop_ref", metavar="SHOP")
 @click.pass_obj
 def show(app: App, shop_ref: str) -> None:
-    """Show the official account of a shop."""
+    """Show the official account of a shop and its shop page (the active products)."""
     from workflows.shops import show_official
 
     def human(view: dict) -> str:
         account = view["official_account"]
         if account is None:
-            return f"shop {view['shop']['name']!r} has no official account"
-        return (f"@{account['username']} ({account['nickname']}) is the official account "
-                f"of {view['shop']['name']!r}")
+            text = f"shop {view['shop']['name']!r} has no official account"
+        else:
+            text = (f"@{account['username']} ({account['nickname']}) is the official account "
+                    f"of {view['shop']['name']!r}")
+        count = len(view["shop_page"])
+        page = table(view["shop_page"], ("sku", "title", "price"), "no active products")
+        return f"{text}\n\nshop page, {count} active product{'' if count == 1 else 's'}:\n{page}"
 
     emit(app, show_official(app.uow(), shop_ref), human)
