@@ -1,0 +1,86 @@
+"""Reading the event outbox in id order, and remembering where a named reader got to.
+
+The migration's trigger writes one outbox row per history row, in the transition's
+transaction. Ids become visible in increasing order (PostgreSQL hands them out at commit
+under a lock; SQLite has one writer), so "everything after my last id" is never missing
+a row that commits later: a reader stores its last id and resumes from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from workflows.clock import iso
+from workflows.errors import BadInput
+from workflows.models import Account
+from workflows.operations import OutboxConsumer, OutboxEvent
+from workflows.uow import UnitOfWork
+
+OUTBOX = OutboxEvent.__table__
+CONSUMERS = OutboxConsumer.__table__
+ACCOUNTS = Account.__table__
+CONSUMER_NAME_LIMIT = 100
+
+
+def event_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "type": row.type,
+        "link_id": row.link_id,
+        "shop_id": row.shop_id,
+        "account": row.username,
+        "event": row.event,
+        "from_state": row.from_state,
+        "to_state": row.to_state,
+        "actor": row.actor,
+        "at": iso(row.at),
+        "recorded_at": iso(row.recorded_at),
+    }
+
+
+def read_events(uow: UnitOfWork, after: int, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` outbox events with an id above `after`, oldest first."""
+    query = (
+        sa.select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.link_id, OutboxEvent.shop_id,
+                  ACCOUNTS.c.username, OutboxEvent.event, OutboxEvent.from_state,
+                  OutboxEvent.to_state, OutboxEvent.actor, OutboxEvent.at,
+                  OutboxEvent.recorded_at)
+        .join(ACCOUNTS, ACCOUNTS.c.id == OutboxEvent.account_id)
+        .where(OutboxEvent.id > after)
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    with uow:
+        return [event_view(row) for row in uow.session.execute(query)]
+
+
+def check_consumer(name: str) -> str:
+    if not name.strip() or len(name) > CONSUMER_NAME_LIMIT:
+        raise BadInput(f"a consumer name is 1 to {CONSUMER_NAME_LIMIT} characters, not blank")
+    return name
+
+
+def consumer_position(uow: UnitOfWork, name: str) -> int:
+    """The last id handed to reader `name` (0 for a reader never seen)."""
+    with uow:
+        found = uow.session.get(OutboxConsumer, check_consumer(name))
+        return found.position if found else 0
+
+
+def save_position(uow: UnitOfWork, name: str, position: int, now: datetime) -> None:
+    """Remember that reader `name` has been handed every event up to `position`."""
+    with uow:
+        found = uow.session.get(OutboxConsumer, check_consumer(name))
+        if found is None:
+            uow.session.add(OutboxConsumer(name=name, position=position, updated_at=now))
+        else:
+            found.position, found.updated_at = position, now
+        uow.commit()
+
+
+def last_event_id(uow: UnitOfWork) -> int:
+    with uow:
+        return uow.session.execute(sa.select(sa.func.max(OutboxEvent.id))).scalar() or 0
