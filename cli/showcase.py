@@ -30,7 +30,10 @@ def showcase() -> None:
 @click.argument("skus", metavar="SKU...", nargs=-1, required=True)
 @click.pass_obj
 def add(app: App, link_id: str, skus: tuple[str, ...]) -> None:
-    """Put active products of the link's shop on show; one already there is left as is."""
+    """Put active products of the link's shop on show.
+
+    A product already on show is left as it is: adding it again is not an error.
+    """
     from workflows.showcase import add_to_showcase
 
     emit(app, add_to_showcase(app.uow(), link_id, list(skus), app.now()), describe)
