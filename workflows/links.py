@@ -193,3 +193,17 @@ def marketing_accounts(uow: UnitOfWork, shop_ref: str, now: datetime) -> list[di
         views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
         uow.commit()
     return views
+
+
+def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:
+    """The account's invitations still open at `now`, newest first (the TikTok app's inbox)."""
+    with uow:
+        account = lookup.account(uow.session, username)
+        mine = sa.and_(Link.account_id == account.id, Link.state == "invited")
+        shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
+        for shop_id in sorted(shop_ids):  # one lock order, so two callers never deadlock
+            settle(uow, shop_id, now)
+        query = sa.select(Link).where(mine).order_by(Link.id.desc())
+        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+        uow.commit()
+    return views

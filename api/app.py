@@ -1,0 +1,47 @@
+"""The FastAPI application: routes, error mapping, and the state every request reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib.metadata import version
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from api import errors, links, schemas, shops
+from workflows.clock import Clock, utc_now
+
+DESCRIPTION = (
+    "Link TikTok accounts to a TikTok Shop as marketing accounts. Every route but "
+    "/healthz takes `Authorization: Bearer TOKEN` (`shoplink token issue`); anything "
+    "outside the token's reach answers 404."
+)
+
+
+def create_app(engine: Engine, *, clock: Clock = utc_now,
+               ttl: timedelta | None = None) -> FastAPI:
+    """The API over `engine`; `app.state.clock` is the one clock every request reads."""
+    app = FastAPI(title="shoplink", version=version("shoplink"), description=DESCRIPTION,
+                  openapi_url="/openapi.json", redoc_url=None)
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.ttl = ttl
+    errors.install(app)
+    app.add_api_route("/healthz", healthz, methods=["GET"], response_model=schemas.Health,
+                      tags=["operations"], responses=errors.responses(500, 503))
+    app.include_router(shops.router)
+    app.include_router(links.router)
+    return app
+
+
+def healthz(request: Request) -> JSONResponse:
+    """200 when the database answers; no token needed."""
+    try:
+        with request.app.state.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        errors.log.warning("health check failed", extra={"action": "healthz"})
+        return JSONResponse(errors.document("internal", "the database does not answer"), 503)
+    return JSONResponse({"status": "ok"})

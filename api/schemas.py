@@ -1,0 +1,96 @@
+"""The JSON of SPEC section 6 as OpenAPI schemas: what clients and schemathesis rely on."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"},
+                            examples=["2026-03-02T12:00:00Z"])]
+
+
+class AccountRequest(BaseModel):
+    """A body naming one account by username (a leading @ is allowed)."""
+
+    account: str = Field(examples=["alice"])
+
+
+class Account(BaseModel):
+    username: str
+    nickname: str
+    email: str | None
+    region: str
+    status: str
+    birth_date: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = None
+
+
+class Shop(BaseModel):
+    id: int
+    name: str
+    region: str
+    probation_ends_at: Time | None
+    official_account: str | None
+
+
+class ShopDetail(Shop):
+    """The shop with its slot and 180-day counts, as `shoplink shop show`."""
+
+    in_probation: bool
+    marketing_accounts: int
+    marketing_account_limit: int
+    links_in_180_days: int
+    link_change_limit: int
+    next_window_release: Time | None
+    window_days: int
+    links_by_state: dict[str, int]
+
+
+class Event(BaseModel):
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    at: Time
+    recorded_at: Time
+    details: dict | None = None
+
+
+class Link(BaseModel):
+    id: int
+    shop: str
+    shop_id: int
+    account: str
+    nickname: str
+    email: str | None
+    state: str
+    created_at: Time
+    invited_at: Time | None
+    expires_at: Time | None
+    linked_at: Time | None
+    unlockable_at: Time | None
+    ended_at: Time | None
+
+
+class LinkWithHistory(Link):
+    history: list[Event]
+
+
+class Rule(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str
+    rules: list[Rule] | None = Field(None, description="Every failed rule, when several.")
+    link: LinkWithHistory | None = Field(None, description="The rejected link, if one was made.")
+
+
+class ErrorDocument(BaseModel):
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])

@@ -1,0 +1,49 @@
+"""`shoplink token`: bearer tokens for the HTTP API (the secret is shown once)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.app import App
+from cli.output import emit, table
+
+TOKEN_COLUMNS = ("id", "principal", "created_at", "last_used_at", "revoked_at")
+
+
+@click.group()
+def token() -> None:
+    """API tokens of sellers and accounts."""
+
+
+@token.command()
+@click.option("--shop", "shop_ref", metavar="SHOP", help="A token for the seller of this shop.")
+@click.option("--account", "username", metavar="ACCOUNT", help="A token for this account.")
+@click.pass_obj
+def issue(app: App, shop_ref: str | None, username: str | None) -> None:
+    """Issue a token; it is printed once and only its hash is kept."""
+    from workflows.tokens import issue_token
+
+    view = issue_token(app.uow(), app.now(), shop_ref=shop_ref, username=username)
+    emit(app, view, lambda v: f"token {v['id']} for {v['principal']} (shown once, keep it "
+                              f"secret):\n{v['token']}")
+
+
+@token.command()
+@click.argument("token_id", metavar="TOKEN_ID")
+@click.pass_obj
+def revoke(app: App, token_id: str) -> None:
+    """Revoke a token: it is refused from the next request on."""
+    from workflows.tokens import revoke_token
+
+    view = revoke_token(app.uow(), token_id, app.now())
+    emit(app, view, lambda v: f"token {v['id']} of {v['principal']} revoked at "
+                              f"{v['revoked_at']}")
+
+
+@token.command("list")
+@click.pass_obj
+def list_(app: App) -> None:
+    """Token ids, principals, when created, last used and revoked; never the tokens."""
+    from workflows.tokens import list_tokens
+
+    emit(app, list_tokens(app.uow()), lambda rows: table(rows, TOKEN_COLUMNS, "no tokens"))

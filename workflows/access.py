@@ -1,0 +1,53 @@
+"""Who may call the HTTP API (tokens) and what it already answered (idempotency records)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflows.models import Account, Base, Shop
+from workflows.types import UTCDateTime
+
+
+class ApiToken(Base):
+    """A bearer token of one principal: the seller of a shop, or an account.
+
+    Only the SHA-256 of the token is kept; the public `id` is the token's prefix.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(shop_id IS NULL) <> (account_id IS NULL)", name="one_principal"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    shop_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    shop: Mapped[Shop | None] = relationship(lazy="joined")
+    account: Mapped[Account | None] = relationship(lazy="joined")
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST that carried an Idempotency-Key, replayed on a retry."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("principal", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255))
+    principal: Mapped[str] = mapped_column(sa.String(40))
+    method: Mapped[str] = mapped_column(sa.String(10))
+    path: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[int] = mapped_column(sa.Integer)
+    body: Mapped[Any] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,129 @@
+"""The service layer for API tokens: issue, revoke, list, and who a bearer token speaks for.
+
+A token reads `<id>.<secret>`: the id finds the row, the SHA-256 of the whole token
+is compared in constant time, and only that hash is ever stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from workflows import lookup
+from workflows.access import ApiToken
+from workflows.clock import iso
+from workflows.errors import BadInput, NotFound, ShoplinkError
+from workflows.uow import UnitOfWork
+
+ID_LENGTH = 16
+
+
+class Unauthorized(ShoplinkError):
+    """No valid bearer token: give `Authorization: Bearer TOKEN`."""
+
+    code = "unauthorized"
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the seller of one shop, or one account."""
+
+    kind: str
+    shop_id: int | None = None
+    shop: str | None = None
+    account_id: int | None = None
+    username: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable across renames: what idempotency records are filed under."""
+        return f"shop:{self.shop_id}" if self.kind == "seller" else f"account:{self.account_id}"
+
+    @property
+    def label(self) -> str:
+        return f"seller:{self.shop}" if self.kind == "seller" else f"account:{self.username}"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _principal(row: ApiToken) -> Principal:
+    if row.shop is not None:
+        return Principal("seller", shop_id=row.shop.id, shop=row.shop.name)
+    assert row.account is not None
+    return Principal("account", account_id=row.account.id, username=row.account.username)
+
+
+def token_view(row: ApiToken) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "principal": _principal(row).label,
+        "created_at": iso(row.created_at),
+        "last_used_at": iso(row.last_used_at),
+        "revoked_at": iso(row.revoked_at),
+    }
+
+
+def issue_token(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
+                username: str | None = None) -> dict[str, Any]:
+    """A new token for a shop's seller or for an account; the secret is returned only here."""
+    if (shop_ref is None) == (username is None):
+        raise BadInput("give exactly one of --shop SHOP or --account ACCOUNT")
+    token_id = secrets.token_hex(ID_LENGTH // 2)
+    token = f"{token_id}.{secrets.token_urlsafe(32)}"
+    with uow:
+        row = ApiToken(id=token_id, token_hash=_hash(token), created_at=now)
+        if shop_ref is not None:
+            row.shop = lookup.shop(uow.session, shop_ref)
+        else:
+            row.account = lookup.account(uow.session, username or "")
+        uow.session.add(row)
+        uow.session.flush()
+        view = {"id": row.id, "token": token, "principal": _principal(row).label}
+        uow.commit()
+    return view
+
+
+def revoke_token(uow: UnitOfWork, token_id: str, now: datetime) -> dict[str, Any]:
+    """Refuse the token from now on; revoking twice keeps the first time."""
+    with uow:
+        row = uow.session.get(ApiToken, token_id.strip())
+        if row is None:
+            raise NotFound(f"no token {token_id!r}")
+        row.revoked_at = row.revoked_at or now
+        uow.session.flush()
+        view = token_view(row)
+        uow.commit()
+    return view
+
+
+def list_tokens(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow:
+        rows = uow.session.execute(sa.select(ApiToken).order_by(ApiToken.created_at,
+                                                                ApiToken.id)).unique().scalars()
+        return [token_view(row) for row in rows]
+
+
+def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Principal:
+    """The principal of a live token, marking it used; anything else is Unauthorized."""
+    token_id, dot, _secret = token.partition(".")
+    if not dot or len(token_id) != ID_LENGTH or len(token) > 200:
+        raise Unauthorized("the bearer token is not valid")
+    with uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None or not hmac.compare_digest(row.token_hash, _hash(token)):
+            raise Unauthorized("the bearer token is not valid")
+        if row.revoked_at is not None:
+            raise Unauthorized("the bearer token was revoked")
+        row.last_used_at = now
+        principal = _principal(row)
+        uow.commit()
+    return principal
