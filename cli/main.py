@@ -13,6 +13,7 @@ from cli import events as events_commands
 from cli import jobs as jobs_commands
 from cli import products as product_commands
 from cli import showcase as showcase_commands
+from cli import status as status_commands
 from cli import workflow as workflow_commands
 from cli.app import App
 from cli.demo import demo as demo_command
@@ -134,6 +135,7 @@ cli.add_command(jobs_commands.daemon)
 cli.add_command(demo_command)
 cli.add_command(workflow_commands.workflow)
 cli.add_command(events_commands.events)
+cli.add_command(status_commands.status)
 cli.add_command(product_commands.product)
 cli.add_command(showcase_commands.showcase)
 
