@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import psycopg  # noqa: F401 - its C extension must load before freezegun swaps datetime
 import sqlalchemy as sa
 from click.testing import Result
 from freezegun import freeze_time
