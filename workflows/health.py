@@ -70,7 +70,7 @@ def daemons(session: Session, now: datetime) -> list[dict[str, Any]]:
     rows = session.execute(
         sa.select(DaemonHeartbeat)
         .where(DaemonHeartbeat.last_beat_at >= now - RECENT)
-        .order_by(DaemonHeartbeat.started_at)
+        .order_by(DaemonHeartbeat.started_at, DaemonHeartbeat.id)
     ).scalars()
     found = []
     for row in rows:
