@@ -14,7 +14,7 @@ def shop(session: Session, ref: str | int) -> Shop:
     """SHOP is an id or an exact name; a name made of digits is tried as a name too."""
     text = str(ref).strip()
     found = session.execute(sa.select(Shop).where(Shop.name == text)).unique().scalar()
-    if found is None and text.isdigit() and len(text) < 19:
+    if found is None and text.isascii() and text.isdigit() and len(text) < 19:
         found = session.get(Shop, int(text))
     if found is None:
         raise NotFound(f"no shop {text!r}")
@@ -31,7 +31,7 @@ def account(session: Session, username: str) -> Account:
 
 def link_id(raw: str | int) -> int:
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise BadInput(f"invalid link id {raw!r}: use the number `link list` shows")
     return int(text)
 
