@@ -1,0 +1,105 @@
+"""Who reaches what: every route against six callers, and the token rules behind them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.acceptance.api_support import PRINCIPALS, build_world, error_of
+
+S, OS, INV, OA, REV, NONE = PRINCIPALS
+ROUTES = {
+    # name: (method, path, body, the link is linked and unlockable)
+    "show shop": ("GET", "/v1/shops/{shop}", None, False),
+    "search accounts": ("GET", "/v1/shops/{shop}/accounts?q=bo", None, False),
+    "new link": ("POST", "/v1/shops/{shop}/links", {"account": "bob"}, False),
+    "list links": ("GET", "/v1/shops/{shop}/links?state=invited", None, False),
+    "marketing accounts": ("GET", "/v1/shops/{shop}/marketing-accounts", None, False),
+    "set official": ("PUT", "/v1/shops/{shop}/official", {"account": "acme"}, False),
+    "show link": ("GET", "/v1/links/{link}", None, False),
+    "cancel": ("POST", "/v1/links/{link}/cancel", None, False),
+    "unlink": ("POST", "/v1/links/{link}/unlink", None, True),
+    "accept": ("POST", "/v1/links/{link}/accept", None, False),
+    "decline": ("POST", "/v1/links/{link}/decline", None, False),
+    "my invitations": ("GET", "/v1/me/invitations", None, False),
+    "health": ("GET", "/healthz", None, False),
+}
+SELLER_ONLY = {S: 200, OS: 404, INV: 404, OA: 404, REV: 401, NONE: 401}
+ACCOUNT_ONLY = {S: 404, OS: 404, INV: 200, OA: 404, REV: 401, NONE: 401}
+EXPECTED = {
+    "show shop": SELLER_ONLY,
+    "search accounts": SELLER_ONLY,
+    "new link": {**SELLER_ONLY, S: 201},
+    "list links": SELLER_ONLY,
+    "marketing accounts": SELLER_ONLY,
+    "set official": SELLER_ONLY,
+    "show link": {**SELLER_ONLY, INV: 200},
+    "cancel": SELLER_ONLY,
+    "unlink": SELLER_ONLY,
+    "accept": ACCOUNT_ONLY,
+    "decline": ACCOUNT_ONLY,
+    "my invitations": {**ACCOUNT_ONLY, OA: 200},
+    "health": dict.fromkeys(PRINCIPALS, 200),
+}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_each_caller_gets_the_expected_status_on_each_route(engine, route):
+    """One world per route: the refused callers go first, as they must change nothing."""
+    method, path, body, linked = ROUTES[route]
+    world = build_world(engine, linked=linked)
+    url = path.format(shop=world.shop_id, link=world.link_id)
+    expected = EXPECTED[route]
+    got, codes = {}, {}
+    for who in sorted(PRINCIPALS, key=lambda w: expected[w] < 400):
+        response = world.call(who, method, url, body)
+        got[who] = response.status_code
+        if response.status_code >= 400:
+            codes[who] = error_of(response)["code"]
+    assert got == expected
+    assert codes == {w: {401: "unauthorized", 404: "not_found"}[s]
+                     for w, s in expected.items() if s >= 400}
+
+
+def test_out_of_reach_reads_exactly_like_absent(engine):
+    world = build_world(engine)
+    foreign = world.call(OS, "GET", f"/v1/shops/{world.shop_id}")
+    absent = world.call(OS, "GET", "/v1/shops/999999")
+    assert foreign.status_code == absent.status_code == 404
+    assert error_of(foreign)["message"] == f"no shop {world.shop_id}"
+    foreign_link = world.call(OA, "GET", f"/v1/links/{world.link_id}")
+    assert error_of(foreign_link)["message"] == f"no link {world.link_id}"
+
+
+def test_an_account_sees_only_its_own_invitations(engine):
+    world = build_world(engine)
+    mine = world.call(INV, "GET", "/v1/me/invitations").json()
+    assert [(link["id"], link["account"], link["state"]) for link in mine] == [
+        (world.link_id, "alice", "invited")]
+    assert world.call(OA, "GET", "/v1/me/invitations").json() == []
+
+
+def test_a_request_without_a_token_is_told_how_to_authenticate(engine):
+    world = build_world(engine)
+    response = world.call(NONE, "GET", f"/v1/shops/{world.shop_id}")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert error_of(response)["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("header", [
+    "Bearer nonsense", "Bearer 0123456789abcdef.wrong-secret", "Basic dXNlcjpwYXNz", "Bearer ",
+])
+def test_a_malformed_unknown_or_forged_token_is_refused(engine, header):
+    world = build_world(engine)
+    response = world.client.get(f"/v1/shops/{world.shop_id}", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+
+
+def test_a_token_with_the_right_id_but_a_wrong_secret_is_refused(engine):
+    world = build_world(engine)
+    token_id, _, secret = world.tokens[S].partition(".")
+    forged = f"{token_id}.{secret[:-1]}{'A' if secret[-1] != 'A' else 'B'}"
+    response = world.client.get(f"/v1/shops/{world.shop_id}",
+                                headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
