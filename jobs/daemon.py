@@ -12,12 +12,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from jobs.sweep import DEFAULT_BATCH, sweep
 from workflows.clock import Clock, iso, utc_now
@@ -25,7 +29,7 @@ from workflows.timers import next_deadline
 from workflows.uow import UnitOfWork
 
 SAFETY_NET, WAKE_UP, LOOK_AHEAD = "safety-net", "wake-up", "look-ahead"
-# Rows still due right after a sweep are held by another daemon's batch: look again soon.
+# How soon to look again at rows another daemon's batch held during our sweep.
 RETRY = timedelta(seconds=1)
 log = logging.getLogger("shoplink.jobs")
 
@@ -34,15 +38,16 @@ class Daemon:
     """Runs sweeps on time until SIGTERM or SIGINT; one sweep at a time in this process."""
 
     def __init__(self, engine: Engine, *, interval: float = 60.0, poll: float = 1.0,
-                 batch: int = DEFAULT_BATCH, clock: Clock = utc_now, where: str = "") -> None:
+                 batch: int = DEFAULT_BATCH, clock: Clock = utc_now, where: str = "",
+                 scheduler: BaseScheduler | None = None) -> None:
         self.engine, self.interval, self.poll, self.batch = engine, interval, poll, batch
         self.clock, self.where = clock, where
-        self.scheduler = BlockingScheduler(
-            timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
+        self.scheduler = scheduler or BlockingScheduler()
+        self.scheduler.configure(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self._stop = threading.Event()
         self._busy = threading.Lock()
+        self._failing = False
 
     def run(self) -> None:
         """Block until stopped; the batch in flight commits before this returns."""
@@ -64,22 +69,42 @@ class Daemon:
         """Apply everything due now, then arm the wake-up at the next deadline."""
         with self._busy:
             if self._stop.is_set():
-                return self._halt()
+                self._halt()
+                return
             now = self.clock()
-            sweep(self.engine, now, batch=self.batch, stop=self._stop.is_set)
-            if not self._stop.is_set():
-                self._arm(swept_at=now)
+            with self._reporting():
+                sweep(self.engine, now, batch=self.batch, stop=self._stop.is_set)
+                if not self._stop.is_set():
+                    self._arm(swept_at=now)
 
     def look_ahead(self) -> None:
         """Two index-min queries: bring the wake-up forward if a nearer deadline appeared."""
         if self._stop.is_set():
-            return self._halt()
+            self._halt()
+            return
         if not self._busy.acquire(blocking=False):
             return  # a sweep is running and re-arms when it ends
         try:
-            self._arm(swept_at=None)
+            with self._reporting():
+                self._arm(swept_at=None)
         finally:
             self._busy.release()
+
+    @contextmanager
+    def _reporting(self) -> Iterator[None]:
+        """A database outage is one error line (not one a second); the next job retries."""
+        try:
+            yield
+        except SQLAlchemyError as failure:
+            reason = str(getattr(failure, "orig", None) or failure).strip().splitlines()[0]
+            level = logging.DEBUG if self._failing else logging.ERROR
+            log.log(level, "database unavailable, retrying: %s", reason,
+                    extra={"action": "error", "reason": reason})
+            self._failing = True
+        else:
+            if self._failing:
+                log.info("database available again", extra={"action": "recovered"})
+            self._failing = False
 
     def _arm(self, swept_at: datetime | None) -> None:
         with UnitOfWork(self.engine) as uow:
@@ -87,11 +112,14 @@ class Daemon:
         if deadline is None:
             return
         now = self.clock()
-        run_at = now + RETRY if swept_at and deadline <= swept_at else max(deadline, now)
-        armed = self.scheduler.get_job(WAKE_UP)
-        if armed is not None and (armed.next_run_time == run_at or
-                                  (swept_at is None and armed.next_run_time <= run_at)):
-            return
+        if swept_at is not None and deadline <= swept_at:
+            run_at = now + RETRY  # still due after the sweep: another daemon's batch holds it
+        else:
+            run_at = max(deadline, now)
+        # A stopped scheduler's pending job has no next_run_time yet.
+        armed_at = getattr(self.scheduler.get_job(WAKE_UP), "next_run_time", None)
+        if armed_at == run_at or (swept_at is None and armed_at and armed_at <= run_at):
+            return  # the look-ahead only ever brings the wake-up forward
         # max_instances=2: a wake-up re-armed from inside the running one may be due at once.
         self.scheduler.add_job(self.sweep, "date", run_date=run_at, id=WAKE_UP,
                                replace_existing=True, max_instances=2)

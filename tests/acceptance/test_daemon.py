@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -132,3 +133,15 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused_with_exit_2(database_url,
     assert "already running" in error["message"] and "one daemon at a time" in error["message"]
     assert first.process.poll() is None
     assert first.stop(signal.SIGINT) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("command", [["--help"], ["jobs", "run-due"], ["daemon", "--help"]])
+def test_only_the_daemon_itself_imports_apscheduler(database_url, command):
+    script = ("import sys; from cli.main import cli; "
+              f"cli({['--db', database_url, *command]!r}, standalone_mode=False); "
+              "print('apscheduler' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False"
