@@ -77,8 +77,10 @@ def test_shop_show_reports_probation_in_utc(run_cli):
     (("shop", "add", "New", "--probation-until", "next tuesday"), 2, "bad_input"),
     (("shop", "show", "Nope"), 3, "not_found"),
     (("shop", "show", "99"), 3, "not_found"),
+    (("shop", "show", "²"), 3, "not_found"),
 ], ids=["empty", "blank", "101-chars", "duplicate", "region-3-letters", "region-digit",
-        "probation-not-a-time", "show-unknown-name", "show-unknown-id"])
+        "probation-not-a-time", "show-unknown-name", "show-unknown-id",
+        "show-superscript-digit"])
 def test_a_bad_shop_command_exits_with_its_code_and_writes_nothing(
         run_cli, database_url, make_shop, args, exit_code, code):
     make_shop("Acme")
