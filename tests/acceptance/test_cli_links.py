@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.acceptance.cli_support import (
-    DAY, HOUR, SECOND, clock, data_of, error_of, refused_cleanly, snapshot,
-)
+from tests.acceptance import cli_support as cli
+from tests.acceptance.cli_support import DAY, HOUR, SECOND, data_of, error_of, snapshot
 from tests.conftest import T0
 from workflows.clock import iso
 
@@ -19,7 +18,7 @@ LINK_TABLES = {"links", "link_events", "outbox_events"}
 
 @pytest.fixture(autouse=True)
 def frozen():
-    with clock(START) as frozen:
+    with cli.clock(START) as frozen:
         yield frozen
 
 
@@ -62,7 +61,7 @@ def test_the_invitation_ttl_comes_from_the_environment(run_cli, acme, monkeypatc
 def test_a_bad_invitation_ttl_is_bad_input_and_writes_nothing(
         run_cli, database_url, acme, monkeypatch):
     monkeypatch.setenv("SHOPLINK_INVITATION_TTL_HOURS", "soon")
-    refused_cleanly(run_cli, database_url, ("link", "new", "Acme", "alice"), 2, "bad_input")
+    cli.refused_cleanly(run_cli, database_url, ("link", "new", "Acme", "alice"), 2, "bad_input")
 
 
 def test_accept_then_unlink_after_the_lock_with_the_unlock_dated_at_its_deadline(
@@ -168,7 +167,7 @@ def test_marketing_lists_the_links_holding_a_slot(run_cli, acme):
 def test_a_bad_link_command_exits_with_its_code_and_writes_nothing(
         run_cli, database_url, acme, args, exit_code, code):
     run_cli("link", "new", "Acme", "alice")
-    refused_cleanly(run_cli, database_url, args, exit_code, code)
+    cli.refused_cleanly(run_cli, database_url, args, exit_code, code)
 
 
 def test_unlink_inside_the_24_hour_lock_is_refused_and_says_when(
@@ -176,14 +175,15 @@ def test_unlink_inside_the_24_hour_lock_is_refused_and_says_when(
     run_cli("link", "new", "Acme", "alice")
     run_cli("link", "accept", "1", "--as", "alice")
     frozen.move_to(START + DAY - SECOND)
-    error = refused_cleanly(run_cli, database_url, ("link", "unlink", "1"), 4, "unlink_too_early")
+    error = cli.refused_cleanly(run_cli, database_url, ("link", "unlink", "1"), 4,
+                                "unlink_too_early")
     assert iso(START + DAY) in error["message"]
 
 
 def test_cancel_of_a_linked_link_is_an_invalid_transition(run_cli, database_url, acme):
     run_cli("link", "new", "Acme", "alice")
     run_cli("link", "accept", "1", "--as", "alice")
-    refused_cleanly(run_cli, database_url, ("link", "cancel", "1"), 4, "invalid_transition")
+    cli.refused_cleanly(run_cli, database_url, ("link", "cancel", "1"), 4, "invalid_transition")
 
 
 @pytest.mark.parametrize("args", [("link", "accept", "1"), ("link", "new", "Acme"),
