@@ -23,6 +23,8 @@ class App:
     db: str | None = None
     json: bool = False
     debug: bool = False
+    log_format: str | None = None
+    log_level: str | None = None
     clock: Clock = utc_now
     _engine: Engine | None = field(default=None, repr=False)
 

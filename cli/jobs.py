@@ -34,23 +34,32 @@ def run_due(app: App, batch_size: int) -> None:
 @click.option("--poll", type=SECONDS, default=1.0, show_default=True, metavar="SECONDS",
               help="How often to look for a nearer deadline (two index lookups).")
 @BATCH
+@click.option("--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
+              help="Serve Prometheus metrics at http://ADDRESS:PORT/metrics (0: a free port).")
+@click.option("--metrics-address", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Address the metrics endpoint listens on (0.0.0.0: every interface).")
 @click.pass_obj
-def daemon(app: App, interval: float, poll: float, batch_size: int) -> None:
+def daemon(app: App, interval: float, poll: float, batch_size: int, metrics_port: int | None,
+           metrics_address: str) -> None:
     """Run the scheduler: links move on time, until SIGTERM or SIGINT.
 
     Logs go to stderr (one JSON object a line with --json). On SQLite, one daemon at a time.
     """
+    from cli.logging_setup import configure
     from jobs.daemon import Daemon
-    from jobs.logs import configure
+    from jobs.instruments import instrumented
     from jobs.single import hold_single_daemon
     from workflows.db import redact
 
     engine = app.engine()
     lock = hold_single_daemon(engine)
-    configure(as_json=app.json, debug=app.debug)
+    configure(app, default_level="info")
     try:
-        Daemon(engine, interval=interval, poll=poll, batch=batch_size, clock=app.now,
-               where=redact(app.url())).run()
+        runner = Daemon(engine, interval=interval, poll=poll, batch=batch_size, clock=app.now,
+                        where=redact(app.url()))
+        with instrumented(runner, engine, app.now, metrics_port=metrics_port,
+                          metrics_address=metrics_address):
+            runner.run()
     finally:
         if lock is not None:
             lock.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli import accounts, database, links, official, shops
+from cli import accounts, database, links, logging_setup, official, shops
 from cli import events as events_commands
 from cli import jobs as jobs_commands
 from cli import products as product_commands
@@ -113,12 +113,17 @@ def _describe(failure: Exception, app: App) -> str:
               "else sqlite:///shoplink.db).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected failures.")
+@logging_setup.FORMAT_OPTION
+@logging_setup.LEVEL_OPTION
 @click.version_option(package_name="shoplink", prog_name="shoplink")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool) -> None:
+def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool, log_format: str | None,
+        log_level: str | None) -> None:
     """Link TikTok accounts to a TikTok Shop as marketing accounts."""
     clock = ctx.obj.clock if isinstance(ctx.obj, App) else None
-    ctx.obj = App(db=db, json=as_json, debug=debug, **({"clock": clock} if clock else {}))
+    ctx.obj = App(db=db, json=as_json, debug=debug, log_format=log_format, log_level=log_level,
+                  **({"clock": clock} if clock else {}))
+    logging_setup.configure(ctx.obj)
     ctx.call_on_close(ctx.obj.close)
 
 
