@@ -1,0 +1,67 @@
+"""Start-up cost: `--help` imports no database or scheduler library, and ordinary commands
+never load Alembic or APScheduler while the schema is current (SPEC performance notes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = {"sqlalchemy", "alembic", "apscheduler", "statemachine"}
+PROBE = """
+import json, sys
+from cli.main import cli
+try:
+    cli(sys.argv[1:], prog_name="shoplink")
+    code = 0
+except SystemExit as exit:
+    code = exit.code
+loaded = sorted({name.split(".")[0] for name in sys.modules} & set(json.loads(%r)))
+with open(%r, "w") as out:
+    json.dump({"code": code, "loaded": loaded}, out)
+"""
+
+
+def probe(tmp_path: Path, *args: str) -> dict:
+    """Run `shoplink ARGS` in a fresh interpreter; its exit code and the heavy modules loaded."""
+    report = tmp_path / f"probe-{os.getpid()}-{len(list(tmp_path.iterdir()))}.json"
+    code = PROBE % (json.dumps(sorted(HEAVY)), str(report))
+    env = {**os.environ, "SHOPLINK_DATABASE_URL": "sqlite:///" + str(tmp_path / "unused.db")}
+    subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=False,
+                   capture_output=True, timeout=60)
+    return json.loads(report.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [("--help",), ("--version",), ("link", "--help"),
+                                  ("shop", "add", "--help"), ("demo", "--help")],
+                         ids=lambda a: " ".join(a))
+def test_help_and_version_import_no_database_or_scheduler_library(tmp_path, args):
+    result = probe(tmp_path, *args)
+    assert result == {"code": 0, "loaded": []}
+    assert not (tmp_path / "unused.db").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [("shop", "list"), ("link", "list"),
+                                  ("account", "search", "ann")], ids=lambda a: " ".join(a))
+def test_ordinary_commands_do_not_load_alembic_or_apscheduler_on_a_current_schema(
+        tmp_path, database_url, args):
+    result = probe(tmp_path, "--db", database_url, *args)
+    assert result["code"] == 0
+    assert not {"alembic", "apscheduler"} & set(result["loaded"])
+
+
+@pytest.mark.slow
+def test_the_installed_console_script_answers_help():
+    script = Path(sys.executable).with_name("shoplink")
+    if not script.exists():
+        pytest.fail(f"the console script is not installed next to {sys.executable}")
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: shoplink [OPTIONS] COMMAND")
