@@ -13,6 +13,7 @@ from workflows.links import (
     cancel_link,
     decline_link,
     invite_link,
+    list_links,
     new_link,
     show_link,
     unlink_link,
@@ -29,15 +30,17 @@ def acme(make_shop, make_account):
     return [make_account(f"user{n}")["username"] for n in range(1, 7)]
 
 
-@pytest.mark.parametrize("accepted", [0, 2, 4])
-def test_a_fifth_marketing_account_is_refused_while_four_hold_a_slot(acme, uow, accepted):
-    for number, name in enumerate(acme[:4]):
-        link = new_link(uow(), "Acme", name, T0)
-        if number < accepted:
-            accept_link(uow(), link["id"], name, T0)
-    error = refused(lambda: new_link(uow(), "Acme", acme[4], T0 + timedelta(hours=25)))
+def test_a_fifth_marketing_account_is_refused_while_four_hold_a_slot(acme, uow):
+    """Two invitations (invited), one link under its lock (linked), one past it (unlinkable)."""
+    first = linked(uow, "Acme", acme[0], T0)
+    second = linked(uow, "Acme", acme[1], T0 + DAY)
+    for name in acme[2:4]:
+        new_link(uow(), "Acme", name, T0 + DAY)
+    error = refused(lambda: new_link(uow(), "Acme", acme[4], T0 + DAY + timedelta(hours=1)))
     assert codes(error) == ["marketing_account_limit"]
     assert error.violations[0].message == FULL
+    held = {link["id"]: link["state"] for link in list_links(uow(), T0 + DAY, shop_ref="Acme")}
+    assert held[first["id"]] == "unlinkable" and held[second["id"]] == "linked"
 
 
 def test_an_accepted_invitation_never_finds_the_shop_full(acme, uow):
