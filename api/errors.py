@@ -67,9 +67,12 @@ def _validation(request: Request, failure: Exception) -> JSONResponse:
 
 def _http(request: Request, failure: Exception) -> JSONResponse:
     assert isinstance(failure, HTTPException)
-    code = "not_found" if failure.status_code == 404 else "bad_input"
-    message = "not found" if failure.status_code == 404 else str(failure.detail)
-    return JSONResponse(document(code, message), failure.status_code,
+    status, code, message = failure.status_code, "bad_input", str(failure.detail)
+    if status == 404:
+        code, message = "not_found", "not found"
+    elif status == 400:  # FastAPI's only 400: a body it could not even read as JSON
+        status, message = 422, "body: the body does not parse"
+    return JSONResponse(document(code, message), status,
                         headers=getattr(failure, "headers", None))
 
 

@@ -106,3 +106,12 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
     response = TestClient(create_app(engine)).get("/healthz")
     assert response.status_code == 503
     assert error_of(response)["message"] == "the database does not answer"
+
+
+def test_a_body_that_cannot_even_be_read_as_json_is_422(engine):
+    world = build_world(engine)
+    response = world.client.post(f"/v1/shops/{world.shop_id}/links", content=b"\xcd}\x0f_\x98",
+                                 headers=world.headers("seller", **{
+                                     "Content-Type": "application/json"}))
+    assert response.status_code == 422
+    assert error_of(response) == {"code": "bad_input", "message": "body: the body does not parse"}
