@@ -35,7 +35,8 @@ class Product(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    shop: Mapped[Shop] = relationship(lazy="joined")
+    # Many products share one shop: loaded once per session, not joined to every row.
+    shop: Mapped[Shop] = relationship()
 
 
 class ShowcaseItem(Base):

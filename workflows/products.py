@@ -173,17 +173,18 @@ def _read_products(path: Path) -> dict[str, tuple[int, dict[str, Any]]]:
 
 
 def import_products(uow: UnitOfWork, shop_ref: str, path: Path, now: datetime) -> dict[str, int]:
-    """Add or update every product of the file, or none: the first bad line is named."""
+    """Add or update every product of the file, or none: the first bad line is named.
+
+    Set-based: one executemany of inserts and one of updates by primary key.
+    """
     records = _read_products(path)
     with uow:
         shop = uow.lock_shop(lookup.shop(uow.session, shop_ref).id)
-        existing = _find(uow.session, shop.id, list(records))
-        fresh = []
+        existing = _ids(uow.session, shop.id, list(records))
+        fresh, changed = [], []
         for key, (number, clean) in records.items():
             if key in existing:
-                for name, value in clean.items():
-                    setattr(existing[key], name, value)
-                existing[key].updated_at = now
+                changed.append({**clean, "id": existing[key], "updated_at": now})
             elif "title" not in clean:
                 raise BadInput(f"line {number}: title is required for the new SKU {key!r}")
             else:
@@ -191,8 +192,19 @@ def import_products(uow: UnitOfWork, shop_ref: str, path: Path, now: datetime) -
                               "created_at": now, "updated_at": now})
         if fresh:
             uow.session.execute(sa.insert(Product), fresh)
+        if changed:
+            uow.session.execute(sa.update(Product), changed)
         uow.commit()
-    return {"added": len(fresh), "updated": len(records) - len(fresh)}
+    return {"added": len(fresh), "updated": len(changed)}
+
+
+def _ids(session: Session, shop_id: int, skus: list[str]) -> dict[str, int]:
+    """SKU -> id for those of `skus` in the shop; a big file reads the shop's index range once."""
+    query = sa.select(Product.sku, Product.id).where(Product.shop_id == shop_id)
+    if len(skus) > 500:
+        wanted = set(skus)
+        return {sku: key for sku, key in session.execute(query).tuples() if sku in wanted}
+    return dict(session.execute(query.where(Product.sku.in_(skus))).tuples().all())
 
 
 def list_products(uow: UnitOfWork, shop_ref: str, *,
