@@ -150,3 +150,8 @@ def test_an_unexpected_failure_is_exit_1_internal_and_a_traceback_only_with_debu
     debug = CliRunner().invoke(cli, ["--debug", "--db", "sqlite://", "shop", "list"])
     assert debug.exit_code == 1
     assert "Traceback" in debug.stderr and "RuntimeError: something broke" in debug.stderr
+
+
+def test_db_upgrade_on_a_current_database_says_so(run_cli):
+    assert data_of(run_cli("db", "upgrade", json=True))["to"] == HEAD_REVISION
+    assert f"already at {HEAD_REVISION}" in run_cli("db", "upgrade").stdout
