@@ -35,6 +35,7 @@ def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
 def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
              invite: bool = True, ttl: timedelta | None = None) -> dict[str, Any]:
     """Create the link (searched), verify it, and unless told not to, send the invitation."""
+    ttl = _invitation_ttl(ttl)
     with uow:
         shop = lookup.shop(uow.session, shop_ref)
         account = lookup.account(uow.session, username)
@@ -85,8 +86,15 @@ def _marketing_rules(now: datetime) -> Any:
 def invite_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
                 ttl: timedelta | None = None) -> dict[str, Any]:
     """Send the invitation for a verified link, checking the rules again."""
-    return _act(uow, raw_id, "invite", now, actor=SELLER, ttl=ttl,
+    return _act(uow, raw_id, "invite", now, actor=SELLER, ttl=_invitation_ttl(ttl),
                 check=_when_allowed("invite", _marketing_rules(now)))
+
+
+def _invitation_ttl(ttl: timedelta | None) -> timedelta | None:
+    """A TTL given must be positive: zero or less would send an invitation already expired."""
+    if ttl is not None and ttl <= timedelta(0):
+        raise BadInput(f"the invitation TTL must be positive, not {ttl}")
+    return ttl
 
 
 def _when_allowed(event: str, check: Any) -> Any:

@@ -39,7 +39,7 @@ class LinkMachine(StateMachine):
 
     def on_enter_invited(self, at: datetime, ttl: timedelta | None = None) -> None:
         self.model.invited_at = at
-        self.model.expires_at = at + (ttl or DEFAULT_INVITATION_TTL)
+        self.model.expires_at = at + (DEFAULT_INVITATION_TTL if ttl is None else ttl)
 
     def on_enter_linked(self, at: datetime) -> None:
         self.model.linked_at = at

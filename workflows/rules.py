@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflows.clock import iso
+from workflows.clock import as_utc, iso
 from workflows.errors import Violation
 from workflows.limits import ADULT_AGE, LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
 from workflows.models import Account, Link, Shop
@@ -53,15 +53,16 @@ def window_releases(session: Session, owner: sa.ColumnElement[bool], now: dateti
     invitation counts until it ends, at `expires_at` at the latest.
     """
     linked_recently = Link.linked_at > _at(now - LINK_WINDOW)
-    query = sa.select(Link.linked_at, Link.expires_at, Link.state).where(
+    query = sa.select(Link.linked_at, Link.expires_at).where(
         owner, sa.or_(linked_recently, pending_invitation(now))
     )
     if exclude is not None:
         query = query.where(Link.id != exclude)
-    releases = [
-        linked_at + LINK_WINDOW if linked_at is not None else expires_at
-        for linked_at, expires_at, _ in session.execute(query)
-    ]
+    releases = []
+    for linked_at, expires_at in session.execute(query):
+        release = linked_at + LINK_WINDOW if linked_at is not None else expires_at
+        if release is not None:  # always: a pending invitation has its expires_at
+            releases.append(release)
     return sorted(releases)
 
 
@@ -93,7 +94,7 @@ def account_ineligible(account: Account, shop: Shop, now: datetime) -> list[Viol
         reasons.append(f"is {account.status}")
     if account.region != shop.region:
         reasons.append(f"is in region {account.region}, the shop is in {shop.region}")
-    if account.birth_date is not None and now.date() < adult_from(account.birth_date):
+    if account.birth_date is not None and as_utc(now).date() < adult_from(account.birth_date):
         reasons.append(f"is under {ADULT_AGE} until {adult_from(account.birth_date)}")
     if not reasons:
         return []
@@ -168,7 +169,8 @@ def for_official_account(session: Session, shop: Shop, account: Account,
     """An official account matches the shop name, is nobody else's, and is not marketing."""
     found = []
     expected = name_key(shop.name)
-    if name_key(account.username) != expected or name_key(account.nickname) != expected:
+    # A name with no letter or digit ("!!!") leaves nothing to match, so nothing matches it.
+    if not expected or {name_key(account.username), name_key(account.nickname)} != {expected}:
         found.append(Violation("official_name_mismatch",
                                f"@{account.username} ({account.nickname!r}): username and "
                                f"nickname must both match the shop name {shop.name!r}"))

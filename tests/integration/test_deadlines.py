@@ -22,6 +22,7 @@ from tests.integration.flows import (
     refused,
 )
 from workflows.clock import iso
+from workflows.errors import BadInput
 from workflows.links import (
     accept_link,
     cancel_link,
@@ -114,6 +115,16 @@ def test_the_invitation_ttl_can_be_configured(acme, make_account, uow, how):
         frozen.move_to(T0 + ttl)
         error = refused(lambda: accept_link(uow(), second["id"], "bob", now()))
     assert codes(error) == ["invitation_expired"]
+
+
+@pytest.mark.parametrize("ttl", [timedelta(0), -HOUR])
+def test_an_invitation_ttl_that_is_not_positive_is_bad_input_and_writes_nothing(acme, uow, ttl):
+    with pytest.raises(BadInput, match="TTL must be positive"):
+        new_link(uow(), "Acme", "alice", T0, ttl=ttl)
+    verified = new_link(uow(), "Acme", "alice", T0, invite=False)
+    with pytest.raises(BadInput, match="TTL must be positive"):
+        invite_link(uow(), verified["id"], T0, ttl=ttl)
+    assert raw_link(uow, verified["id"]) == ("verified", 2)
 
 
 WINDOW = timedelta(days=180)

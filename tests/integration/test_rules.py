@@ -130,6 +130,26 @@ def test_an_official_account_whose_names_differ_from_the_shop_is_refused(
     assert "must both match the shop name 'Acme Store!'" in error.message
 
 
+def test_a_shop_name_without_letters_or_digits_matches_no_account(make_shop, make_account,
+                                                                   uow):
+    make_shop("!!!")
+    make_account("__", nickname="...")
+    assert codes(refused(lambda: set_official(uow(), "!!!", "__", T0))) == [
+        "official_name_mismatch"]
+
+
+def test_every_reason_an_account_cannot_be_official_is_reported(make_shop, make_account, uow):
+    make_shop("Acme")
+    make_shop("Other")
+    make_account("other", nickname="Other")
+    set_official(uow(), "Other", "other", T0)
+    new_link(uow(), "Acme", "other", T0)
+    set_column(uow, Account, "other", status="deactivated")
+    error = refused(lambda: set_official(uow(), "Acme", "other", T0))
+    assert codes(error) == ["official_name_mismatch", "official_account_taken",
+                            "official_account_conflict", "account_ineligible"]
+
+
 def test_an_account_is_the_official_account_of_one_shop_at_most(make_shop, make_account, uow):
     make_shop("Acme Store!")
     make_shop("acme store")

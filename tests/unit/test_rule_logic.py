@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -68,6 +68,15 @@ def test_every_reason_an_account_is_ineligible_is_in_one_message():
         datetime(2026, 3, 2, tzinfo=UTC))
     assert "banned" in found.message and "region GB" in found.message
     assert "under 18 until 2028-01-01" in found.message
+
+
+def test_coming_of_age_is_judged_on_the_utc_date_whatever_the_offset_of_now():
+    tokyo = timezone(timedelta(hours=9))
+    before_midnight_utc = datetime(2026, 3, 3, 8, 59, 59, tzinfo=tokyo)  # 23:59:59 UTC on 2 March
+    teen = account(birth_date=date(2008, 3, 3))
+    assert [v.code for v in rules.account_ineligible(teen, SHOP, before_midnight_utc)] == [
+        "account_ineligible"]
+    assert rules.account_ineligible(teen, SHOP, before_midnight_utc + SECOND) == []
 
 
 def test_probation_ends_at_its_instant():
