@@ -203,8 +203,8 @@ def _ids(session: Session, shop_id: int, skus: list[str]) -> dict[str, int]:
     query = sa.select(Product.sku, Product.id).where(Product.shop_id == shop_id)
     if len(skus) > 500:
         wanted = set(skus)
-        return {sku: key for sku, key in session.execute(query).tuples() if sku in wanted}
-    return dict(session.execute(query.where(Product.sku.in_(skus))).tuples().all())
+        return {sku: key for sku, key in session.execute(query) if sku in wanted}
+    return {sku: key for sku, key in session.execute(query.where(Product.sku.in_(skus)))}
 
 
 def list_products(uow: UnitOfWork, shop_ref: str, *,
