@@ -64,4 +64,5 @@ def error(app: App, code: str, message: str, extra: dict[str, Any] | None = None
         document = {"error": {"code": code, "message": message, **(extra or {})}}
         sys.stderr.write(json.dumps(document, ensure_ascii=False) + "\n")
     else:
-        sys.stderr.write(f"error: {message}\n")
+        readable = ISO_UTC.sub(lambda t: when(t[0]), message)
+        sys.stderr.write(f"error: {readable}\n")

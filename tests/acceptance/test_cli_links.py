@@ -178,6 +178,9 @@ def test_unlink_inside_the_24_hour_lock_is_refused_and_says_when(
     error = cli.refused_cleanly(run_cli, database_url, ("link", "unlink", "1"), 4,
                                 "unlink_too_early")
     assert iso(START + DAY) in error["message"]
+    assert run_cli("link", "unlink", "1").stderr == (
+        "error: link 1 can be unlinked from 2026-03-03 13:00:00 UTC, "
+        "24 hours after it was linked\n")
 
 
 def test_cancel_of_a_linked_link_is_an_invalid_transition(run_cli, database_url, acme):
