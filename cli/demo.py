@@ -41,5 +41,5 @@ def demo(app: App, keep: Path | None) -> None:
         moments = run(keep)
     footer = ("" if keep is None else
               f"\n\nThe database is kept: shoplink --db sqlite:///{keep / 'demo.db'} link list")
-    emit(app, moments, lambda m: "Shop 'Sunny Socks' on a simulated clock (4 days in "
-         "a second), through the real service layer:\n\n" + _timeline(m) + footer)
+    emit(app, moments, lambda m: "Shop 'Sunny Socks' on a simulated clock (three days "
+         "in a second), through the real service layer:\n\n" + _timeline(m) + footer)

@@ -70,15 +70,16 @@ class Demo:
         with self.uow() as uow:
             rows = uow.session.execute(
                 sa.select(LinkEvent.id, LinkEvent.actor, LinkEvent.event, LinkEvent.at,
-                          LinkEvent.link_id, LinkEvent.from_state, LinkEvent.to_state)
+                          LinkEvent.link_id, LinkEvent.from_state, LinkEvent.to_state,
+                          LinkEvent.recorded_at)
                 .where(LinkEvent.id > self._last_event_id).order_by(LinkEvent.id)
             ).all()
         for row in rows:
             self._last_event_id = row.id
             if row.actor == "system":
                 self._record(row.at, "system", row.event,
-                             f"link {row.link_id}: {row.from_state} -> {row.to_state} "
-                             f"at its deadline", link=row.link_id)
+                             f"link {row.link_id} {row.from_state} -> {row.to_state} at its "
+                             f"deadline (caught up at {iso(row.recorded_at)})", link=row.link_id)
 
     def ordered(self) -> list[dict[str, Any]]:
         """The timeline by effective time: a timer lands at its deadline, not when noticed."""
