@@ -86,20 +86,13 @@ def test_a_request_without_a_token_is_told_how_to_authenticate(engine):
     assert error_of(response)["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer nonsense", "Bearer 0123456789abcdef.wrong-secret", "Basic dXNlcjpwYXNz", "Bearer ",
-])
-def test_a_malformed_unknown_or_forged_token_is_refused(engine, header):
+def test_a_malformed_unknown_or_forged_token_is_refused(engine):
     world = build_world(engine)
-    response = world.client.get(f"/v1/shops/{world.shop_id}", headers={"Authorization": header})
-    assert response.status_code == 401
-    assert error_of(response)["code"] == "unauthorized"
-
-
-def test_a_token_with_the_right_id_but_a_wrong_secret_is_refused(engine):
-    world = build_world(engine)
-    token_id, _, secret = world.tokens[S].partition(".")
+    token_id, _, secret = str(world.tokens[S]).partition(".")
     forged = f"{token_id}.{secret[:-1]}{'A' if secret[-1] != 'A' else 'B'}"
-    response = world.client.get(f"/v1/shops/{world.shop_id}",
-                                headers={"Authorization": f"Bearer {forged}"})
-    assert response.status_code == 401
+    for header in ("Bearer nonsense", "Bearer 0123456789abcdef.wrong-secret", f"Bearer {forged}",
+                   f"Basic {world.tokens[S]}", "Bearer ", f"Bearer {token_id}"):
+        response = world.client.get(f"/v1/shops/{world.shop_id}",
+                                    headers={"Authorization": header})
+        assert response.status_code == 401, header
+        assert error_of(response)["code"] == "unauthorized", header
