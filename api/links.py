@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -11,7 +13,7 @@ from api.errors import responses
 from api.idempotency import IdempotencyKey, run_once
 
 router = APIRouter(responses=responses(400, 401, 404, 422, 500))
-ACTION = {"response_model": schemas.LinkWithHistory, "responses": responses(409)}
+ACTION: dict[str, Any] = {"response_model": schemas.LinkWithHistory, "responses": responses(409)}
 
 
 @router.get("/v1/links/{link_id}", response_model=schemas.LinkWithHistory,

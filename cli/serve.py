@@ -50,4 +50,5 @@ def _fake_clock() -> Clock | None:
         frozen = timestamp(raw)
     except BadInput as failure:
         raise BadInput(f"{FAKE_NOW_VARIABLE}: {failure.message}") from None
+    assert frozen is not None
     return lambda: frozen
