@@ -1,10 +1,12 @@
-"""The daemon's log lines on stderr: readable text, or one JSON object a line with `--json`."""
+"""Log line formats: readable text, or one JSON object a line carrying the `extra=` context.
+
+cli/logging_setup.py installs them (`--log-format`, `--json`).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,12 +31,3 @@ class JsonFormatter(logging.Formatter):
         document.update({k: v for k, v in vars(record).items() if k not in STANDARD})
         return json.dumps(document, default=str)
 
-
-def configure(*, as_json: bool, debug: bool) -> None:
-    """Send shoplink's log lines to stderr; APScheduler's own only when they matter."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if as_json else TextFormatter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.INFO if debug else logging.WARNING)
