@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from workflows.uow import UnitOfWork
 
 TTL_VARIABLE = "SHOPLINK_INVITATION_TTL_HOURS"
+MAX_TTL_HOURS = 8760
 
 
 @dataclass
@@ -60,8 +61,9 @@ class App:
             hours = float(raw)
         except ValueError:
             hours = 0.0
-        if not hours > 0:
-            raise BadInput(f"{TTL_VARIABLE}={raw!r}: give a positive number of hours")
+        if not 0 < hours <= MAX_TTL_HOURS:
+            raise BadInput(f"{TTL_VARIABLE}={raw!r}: give a positive number of hours, "
+                           f"at most {MAX_TTL_HOURS} (a year)")
         return timedelta(hours=hours)
 
     def close(self, *_: Any) -> None:

@@ -58,9 +58,10 @@ def test_the_invitation_ttl_comes_from_the_environment(run_cli, acme, monkeypatc
     assert link["expires_at"] == iso(START + 1.5 * HOUR)
 
 
+@pytest.mark.parametrize("ttl", ["soon", "0", "-1", "nan", "inf", "1e10"])
 def test_a_bad_invitation_ttl_is_bad_input_and_writes_nothing(
-        run_cli, database_url, acme, monkeypatch):
-    monkeypatch.setenv("SHOPLINK_INVITATION_TTL_HOURS", "soon")
+        run_cli, database_url, acme, monkeypatch, ttl):
+    monkeypatch.setenv("SHOPLINK_INVITATION_TTL_HOURS", ttl)
     cli.refused_cleanly(run_cli, database_url, ("link", "new", "Acme", "alice"), 2, "bad_input")
 
 
