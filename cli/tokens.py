@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.app import App
-from cli.output import emit, table
+from cli.output import emit, table, when
 
 TOKEN_COLUMNS = ("id", "principal", "created_at", "last_used_at", "revoked_at")
 
@@ -37,7 +37,7 @@ def revoke(app: App, token_id: str) -> None:
 
     view = revoke_token(app.uow(), token_id, app.now())
     emit(app, view, lambda v: f"token {v['id']} of {v['principal']} revoked at "
-                              f"{v['revoked_at']}")
+                              f"{when(v['revoked_at'])}")
 
 
 @token.command("list")
