@@ -70,7 +70,8 @@ def _report_domain_error(ctx: click.Context, failure: ShoplinkError) -> None:
             extra["rules"] = [v.as_dict() for v in failure.violations]
         if failure.link is not None:
             extra["link"] = failure.link
-    error(_app(ctx), failure.code, failure.message, extra)
+    error(_app(ctx), failure.code, failure.message, extra,
+          readable_times=isinstance(failure, Refused))
     ctx.exit(failure.exit_code)
 
 

@@ -58,11 +58,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def error(app: App, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
-    """The error document of SPEC section 6 on stderr, or one line."""
+def error(app: App, code: str, message: str, extra: dict[str, Any] | None = None, *,
+          readable_times: bool = False) -> None:
+    """The error document of SPEC section 6 on stderr, or one line.
+
+    `readable_times` rewrites the deadlines a refusal names; input echoed back stays verbatim.
+    """
     if app.json:
         document = {"error": {"code": code, "message": message, **(extra or {})}}
         sys.stderr.write(json.dumps(document, ensure_ascii=False) + "\n")
     else:
-        readable = ISO_UTC.sub(lambda t: when(t[0]), message)
-        sys.stderr.write(f"error: {readable}\n")
+        if readable_times:
+            message = ISO_UTC.sub(lambda t: when(t[0]), message)
+        sys.stderr.write(f"error: {message}\n")

@@ -9,12 +9,14 @@ from workflows import validate
 from workflows.errors import BadInput, NotFound
 from workflows.models import Account, Link, Shop
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (PostgreSQL raises)
+
 
 def shop(session: Session, ref: str | int) -> Shop:
     """SHOP is an id or an exact name; a name made of digits is tried as a name too."""
     text = str(ref).strip()
     found = session.execute(sa.select(Shop).where(Shop.name == text)).unique().scalar()
-    if found is None and text.isascii() and text.isdigit() and len(text) < 19:
+    if found is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
         found = session.get(Shop, int(text))
     if found is None:
         raise NotFound(f"no shop {text!r}")
@@ -33,6 +35,8 @@ def link_id(raw: str | int) -> int:
     text = str(raw).strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise BadInput(f"invalid link id {raw!r}: use the number `link list` shows")
+    if int(text) > MAX_ID:
+        raise NotFound(f"no link {text}")
     return int(text)
 
 

@@ -43,7 +43,7 @@ def email(raw: str | None) -> str | None:
     if raw is None or raw.strip() == "":
         return None
     value = raw.strip()
-    if len(value) > 254 or not EMAIL.fullmatch(value):
+    if len(value) > 254 or not EMAIL.fullmatch(value) or _has_control(value):
         raise BadInput(f"invalid email {raw!r}")
     return value
 
@@ -79,7 +79,14 @@ def shop_name(raw: str) -> str:
         raise BadInput("shop name must not be blank")
     if len(value) > 100:
         raise BadInput(f"shop name is {len(value)} characters long; the limit is 100")
+    if _has_control(value):
+        raise BadInput("shop name contains control characters")
     return value
+
+
+def _has_control(value: str) -> bool:
+    """Tabs, NULs and the like: never meant, and PostgreSQL refuses NUL outright."""
+    return any(unicodedata.category(c) == "Cc" for c in value)
 
 
 def timestamp(raw: str | None) -> datetime | None:
@@ -88,7 +95,7 @@ def timestamp(raw: str | None) -> datetime | None:
         return None
     try:
         return as_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadInput(f"invalid time {raw!r}: use ISO 8601, e.g. 2026-12-01T09:00:00Z") from None
 
 

@@ -145,6 +145,7 @@ def test_marketing_lists_the_links_holding_a_slot(run_cli, acme):
     (("link", "show", "abc"), 2, "bad_input"),
     (("link", "show", "²"), 2, "bad_input"),
     (("link", "show", "99"), 3, "not_found"),
+    (("link", "show", "999999999999999999"), 3, "not_found"),
     (("link", "invite", "x1"), 2, "bad_input"),
     (("link", "invite", "99"), 3, "not_found"),
     (("link", "invite", "1"), 4, "invalid_transition"),

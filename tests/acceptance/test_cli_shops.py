@@ -78,9 +78,13 @@ def test_shop_show_reports_probation_in_utc(run_cli):
     (("shop", "show", "Nope"), 3, "not_found"),
     (("shop", "show", "99"), 3, "not_found"),
     (("shop", "show", "²"), 3, "not_found"),
+    (("shop", "show", "99999999999"), 3, "not_found"),
+    (("shop", "add", "tab\tname"), 2, "bad_input"),
+    (("shop", "add", "New", "--probation-until", "0001-01-01T00:00:00+14:00"), 2, "bad_input"),
 ], ids=["empty", "blank", "101-chars", "duplicate", "region-3-letters", "region-digit",
         "probation-not-a-time", "show-unknown-name", "show-unknown-id",
-        "show-superscript-digit"])
+        "show-superscript-digit", "show-id-beyond-integer", "control-character",
+        "probation-before-year-1"])
 def test_a_bad_shop_command_exits_with_its_code_and_writes_nothing(
         run_cli, database_url, make_shop, args, exit_code, code):
     make_shop("Acme")
