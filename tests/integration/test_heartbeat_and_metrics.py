@@ -1,0 +1,77 @@
+"""The daemon's heartbeat row and its metrics, without a daemon process."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from jobs.heartbeat import Heartbeat
+from jobs.metrics import Metrics
+from tests.conftest import T0
+from workflows.operations import DaemonHeartbeat
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self):
+        return self.now
+
+
+def row(engine, key):
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(DaemonHeartbeat).where(DaemonHeartbeat.id == key)).one()
+
+
+def test_a_heartbeat_row_is_opened_touched_and_closed(engine):
+    clock = Clock()
+    beats = []
+    with Heartbeat(engine, clock=clock, every=0.02, on_beat=lambda: beats.append(1)) as beat:
+        assert (row(engine, beat.id).started_at, row(engine, beat.id).stopped_at) == (T0, None)
+        clock.now = T0 + timedelta(seconds=7)
+        deadline = time.monotonic() + 5
+        while row(engine, beat.id).last_beat_at != clock.now:
+            assert time.monotonic() < deadline, "no beat in 5 seconds"
+            time.sleep(0.01)
+        assert beats
+        clock.now = T0 + timedelta(seconds=9)
+    closed = row(engine, beat.id)
+    assert closed.stopped_at == closed.last_beat_at == T0 + timedelta(seconds=9)
+
+
+def test_metrics_count_the_transitions_and_lateness_of_each_logged_batch():
+    metrics = Metrics()
+    log = logging.getLogger("shoplink.test_metrics")
+    log.addHandler(metrics)
+    log.setLevel(logging.INFO)
+    try:
+        log.info("batch", extra={"action": "sweep", "counts": {"expire": 3, "unlock": 0},
+                                 "lateness_seconds": 2.5})
+        log.info("something else", extra={"action": "arm"})
+    finally:
+        log.removeHandler(metrics)
+    sample = metrics.registry.get_sample_value
+    assert sample("shoplink_transitions_applied_total", {"event": "expire"}) == 3
+    assert sample("shoplink_transitions_applied_total", {"event": "unlock"}) == 0
+    assert sample("shoplink_transition_lateness_seconds_sum") == 2.5
+
+
+def test_a_failed_sweep_is_counted_and_leaves_the_last_success_alone():
+    metrics = Metrics()
+
+    def failing() -> None:
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError):
+        metrics.timed(failing)()
+    metrics.timed(lambda: None)()
+    sample = metrics.registry.get_sample_value
+    assert sample("shoplink_sweep_failures_total") == 1
+    assert sample("shoplink_sweep_duration_seconds_count") == 1
+    assert sample("shoplink_last_successful_sweep_timestamp_seconds") > 0
