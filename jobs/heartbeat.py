@@ -20,7 +20,6 @@ from workflows.clock import Clock, utc_now
 from workflows.operations import DaemonHeartbeat
 
 BEAT_EVERY = 5.0
-TABLE = DaemonHeartbeat.__table__
 log = logging.getLogger("shoplink.jobs")
 
 
@@ -39,8 +38,8 @@ class Heartbeat:
         now = self.clock()
         with self.engine.begin() as connection:
             self.id = connection.execute(
-                sa.insert(TABLE).values(host=self.host, pid=self.pid, started_at=now,
-                                        last_beat_at=now).returning(TABLE.c.id)
+                sa.insert(DaemonHeartbeat).values(host=self.host, pid=self.pid, started_at=now,
+                                                  last_beat_at=now).returning(DaemonHeartbeat.id)
             ).scalar_one()
         log.info("heartbeat %d: %s pid %d, every %gs", self.id, self.host, self.pid, self.every,
                  extra={"action": "heartbeat", "daemon_id": self.id})
@@ -70,4 +69,5 @@ class Heartbeat:
         now = self.clock()
         values = {"last_beat_at": now, **({"stopped_at": now} if stopped else {})}
         with self.engine.begin() as connection:
-            connection.execute(sa.update(TABLE).where(TABLE.c.id == self.id).values(**values))
+            connection.execute(
+                sa.update(DaemonHeartbeat).where(DaemonHeartbeat.id == self.id).values(**values))

@@ -25,7 +25,7 @@ RECENT = timedelta(minutes=10)
 
 
 def _time(session: Session, raw: Any) -> datetime | None:
-    return UTCDateTime().process_result_value(raw, session.bind.dialect)
+    return UTCDateTime().process_result_value(raw, session.get_bind().dialect)
 
 
 def link_counts(session: Session) -> dict[str, int]:
