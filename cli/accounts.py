@@ -10,6 +10,7 @@ from cli.app import App
 from cli.output import emit, table
 
 ACCOUNT_COLUMNS = ("username", "nickname", "email", "region", "status")
+LIMIT = click.IntRange(1, 10_000)  # a bigger LIMIT overflows the database's integer
 
 
 @click.group()
@@ -46,7 +47,7 @@ def import_(app: App, file: Path) -> None:
 
 @account.command()
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True, metavar="N", type=int)
+@click.option("--limit", default=20, show_default=True, metavar="N", type=LIMIT)
 @click.pass_obj
 def search(app: App, query: str, limit: int) -> None:
     """Accounts whose username or nickname matches: exact first, then prefix."""

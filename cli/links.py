@@ -32,6 +32,7 @@ def one_line(view: dict) -> str:
         label, key = DEADLINES[view["state"]]
         text += f" ({label} {when(view[key])})"
     return text
+LIMIT = click.IntRange(1, 10_000)  # a bigger LIMIT overflows the database's integer
 
 
 @click.group()
@@ -118,7 +119,7 @@ def show(app: App, link_id: str) -> None:
 @link.command("list")
 @click.option("--shop", "shop_ref", metavar="SHOP")
 @click.option("--state", "states", multiple=True, metavar="STATE", help="Repeatable.")
-@click.option("--limit", default=100, show_default=True, type=int, metavar="N")
+@click.option("--limit", default=100, show_default=True, type=LIMIT, metavar="N")
 @click.pass_obj
 def list_(app: App, shop_ref: str | None, states: tuple[str, ...], limit: int) -> None:
     """Links, newest first."""

@@ -13,6 +13,7 @@ USERNAME = re.compile(r"[a-z0-9_.]{2,24}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REGION = re.compile(r"[A-Z]{2}")
 STATUSES = ("active", "banned", "deactivated")
+SEARCH_KEY_LENGTH = 120  # accounts.nickname_key: NFKC can make one character many
 
 
 def username(raw: str) -> str:
@@ -31,6 +32,8 @@ def nickname(raw: str | None) -> str:
         raise BadInput(f"nickname is {len(value)} characters long; the limit is 30")
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise BadInput("nickname contains control characters")
+    if len(search_key(value)) > SEARCH_KEY_LENGTH:
+        raise BadInput(f"nickname {value!r} is too long once normalised for search")
     return value
 
 
