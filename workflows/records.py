@@ -43,11 +43,15 @@ def _json_lines(text: str) -> list[tuple[int, dict[str, Any]]]:
 
 def _csv_rows(text: str, key: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or key not in reader.fieldnames:
-        raise BadInput(f"line 1: the CSV header must name a {key} column")
-    rows = []
-    for record in reader:
-        if None in record:
-            raise BadInput(f"line {reader.line_num}: more values than header columns")
-        rows.append((reader.line_num, {k: (v if v != "" else None) for k, v in record.items()}))
+    try:
+        if not reader.fieldnames or key not in reader.fieldnames:
+            raise BadInput(f"line 1: the CSV header must name a {key} column")
+        rows = []
+        for record in reader:
+            if None in record:
+                raise BadInput(f"line {reader.line_num}: more values than header columns")
+            rows.append((reader.line_num,
+                         {k: (v if v != "" else None) for k, v in record.items()}))
+    except csv.Error as error:  # a field over csv's size limit, a stray NUL...
+        raise BadInput(f"line {reader.line_num + 1}: not valid CSV ({error})") from None
     return rows

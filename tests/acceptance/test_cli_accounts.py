@@ -82,6 +82,7 @@ def test_import_adds_and_updates_accounts_from_json_lines(run_cli, make_account,
     ("bad.csv", "username,nickname\nzed,Zed,extra\n", 2),
     ("bad.csv", "nickname\nZed\n", 1),
     ("bad.csv", "username,colour\nzed,red\n", 2),
+    ("bad.csv", "username,nickname\nzed,Zed\nbig," + "x" * 200_000 + "\n", 3),
     ("bad.jsonl", '{"username": "zed"}\n{"username": "yan", "email": "nope"}\n', 2),
     ("bad.jsonl", '{"username": "zed"}\n\n{"username": "yan"\n', 3),
     ("bad.jsonl", '{"username": "zed"}\n["yan"]\n', 2),
@@ -89,7 +90,7 @@ def test_import_adds_and_updates_accounts_from_json_lines(run_cli, make_account,
     ("bad.jsonl", '{"username": "zed", "status": 3}\n', 1),
     ("bad.jsonl", '{"username": "zed"}\n{"username": "yan", "email": "y\\u0000@x.io"}\n', 2),
 ], ids=["csv-username", "csv-region", "csv-extra-column", "csv-no-username-column",
-        "csv-unknown-field", "jsonl-email", "jsonl-broken-json", "jsonl-not-an-object",
+        "csv-unknown-field", "csv-field-over-limit", "jsonl-email", "jsonl-broken-json", "jsonl-not-an-object",
         "jsonl-birth-date", "jsonl-not-text", "jsonl-nul-in-email"])
 def test_import_with_one_bad_line_writes_nothing_and_names_the_line(
         run_cli, database_url, make_account, tmp_path, name, content, line):
