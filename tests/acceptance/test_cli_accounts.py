@@ -90,7 +90,8 @@ def test_import_adds_and_updates_accounts_from_json_lines(run_cli, make_account,
     ("bad.jsonl", '{"username": "zed", "status": 3}\n', 1),
     ("bad.jsonl", '{"username": "zed"}\n{"username": "yan", "email": "y\\u0000@x.io"}\n', 2),
 ], ids=["csv-username", "csv-region", "csv-extra-column", "csv-no-username-column",
-        "csv-unknown-field", "csv-field-over-limit", "jsonl-email", "jsonl-broken-json", "jsonl-not-an-object",
+        "csv-unknown-field", "csv-field-over-limit", "jsonl-email", "jsonl-broken-json",
+        "jsonl-not-an-object",
         "jsonl-birth-date", "jsonl-not-text", "jsonl-nul-in-email"])
 def test_import_with_one_bad_line_writes_nothing_and_names_the_line(
         run_cli, database_url, make_account, tmp_path, name, content, line):
