@@ -1,0 +1,57 @@
+"""7. Start-up: wall time of whole commands, against the imports they cannot avoid.
+
+`shoplink --help` should cost little more than `python -c "import click"` (nothing
+heavy imported); `shoplink marketing SHOP` on a small database is compared with
+`python -c "import click, sqlalchemy.orm"`, the least a database command must load.
+Runs alternate between the commands; the median of each is reported.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import sqlalchemy as sa
+
+from tests.benchmarks.harness import Context, Row, median
+from tests.benchmarks.lateness import shoplink
+from tests.benchmarks.seed import load_links
+from workflows.db import make_engine
+
+HELP_TARGET = 1.5
+
+
+def wall(command: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    spent = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr[-500:]}")
+    return spent
+
+
+def run(ctx: Context) -> None:
+    url = ctx.databases.fresh("startup")
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    load_links(engine, due=2, future=4, shop_count=1)
+    engine.dispose()
+    commands = {
+        "click": [sys.executable, "-c", "import click"],
+        "help": [*shoplink(), "--help"],
+        "orm": [sys.executable, "-c", "import click, sqlalchemy.orm"],
+        "marketing": [*shoplink(), "--db", url, "marketing", "Shop 1"],
+    }
+    if ctx.sizes.startup_runs > 1:
+        for command in commands.values():  # warm the file cache and the .pyc files, untimed
+            wall(command)
+    spent: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(ctx.sizes.startup_runs):
+        for name, command in commands.items():
+            spent[name].append(wall(command))
+    ms = {name: median(values) * 1000 for name, values in spent.items()}
+    ctx.rows.append(Row.compare('start-up: `shoplink --help` vs `python -c "import click"`',
+                                ctx.backend, ms["help"], ms["click"], "ms", most=HELP_TARGET))
+    ctx.rows.append(Row.compare(
+        'start-up: `shoplink marketing SHOP` vs `python -c "import click, sqlalchemy.orm"`',
+        ctx.backend, ms["marketing"], ms["orm"], "ms"))

@@ -1,0 +1,98 @@
+"""1. Sweep throughput: the real batched sweep against the fastest raw SQL for the same work.
+
+The baseline is the limit PERFORMANCE.md names: per event one INSERT ... SELECT of the
+history rows and one UPDATE, all in one transaction. Each side runs on its own fresh
+clone of the same data, alternately, and the median of the repeats is reported.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from tests.benchmarks.harness import Context, Row, median, timed
+from tests.benchmarks.seed import NOW, due_database
+from workflows.db import make_engine
+from workflows.types import UTCDateTime
+
+TARGET = 3.0
+EVENTS = (  # event, from, to, deadline column, whether the link ends
+    ("expire", "invited", "expired", "expires_at", True),
+    ("unlock", "linked", "unlinkable", "unlockable_at", False),
+)
+
+
+def baseline_sql(engine: sa.Engine, now: datetime) -> int:
+    """The limit: per event, INSERT ... SELECT the history and UPDATE the rows; one commit."""
+    moved = 0
+    at_now = sa.bindparam("now", now, type_=UTCDateTime())
+    with engine.begin() as connection:
+        for event, source, target, deadline, ends in EVENTS:
+            where = f"state = '{source}' AND {deadline} <= :now"
+            connection.execute(sa.text(
+                "INSERT INTO link_events (link_id, event, from_state, to_state, actor, at, "
+                f"recorded_at) SELECT id, '{event}', '{source}', '{target}', 'system', "
+                f"{deadline}, :now FROM links WHERE {where}").bindparams(at_now))
+            ended = f", ended_at = {deadline}" if ends else ""
+            moved += connection.execute(sa.text(
+                f"UPDATE links SET state = '{target}'{ended} WHERE {where}"
+            ).bindparams(at_now)).rowcount
+    return moved
+
+
+def real_sweep(engine: sa.Engine, now: datetime, batch: int | None = None) -> int:
+    """jobs.sweep.sweep when it exists, else the same loop over apply_due."""
+    try:
+        from jobs.sweep import DEFAULT_BATCH, sweep
+    except ImportError:
+        return _loop(engine, now, batch or 500)
+    return sweep(engine, now, batch=batch or DEFAULT_BATCH).total
+
+
+def _loop(engine: sa.Engine, now: datetime, batch: int) -> int:
+    from workflows.timers import apply_due
+    from workflows.uow import UnitOfWork
+
+    total = 0
+    while True:
+        uow = UnitOfWork(engine)
+        with uow:
+            applied = apply_due(uow.session, now, limit=batch, skip_locked=True)
+            uow.commit()
+        total += applied.total
+        if applied.total == 0:
+            return total
+
+
+def measure(ctx: Context, source: str, work, expected: int) -> float:
+    """Time `work(engine, NOW)` on a fresh clone of `source`, check it moved every row."""
+    url = ctx.databases.clone(source, "run")
+    engine = make_engine(url)
+    engine.connect().close()
+    moved: list[int] = []
+    seconds = timed(lambda: moved.append(work(engine, NOW)))
+    engine.dispose()
+    ctx.databases.drop(url)
+    if moved[0] != expected:
+        raise AssertionError(f"{work.__name__} moved {moved[0]} rows, expected {expected}")
+    return seconds
+
+
+def run(ctx: Context) -> None:
+    rows = ctx.sizes.sweep_rows
+    source = due_database(ctx, rows)
+    base, real, big = [], [], []
+    for _ in range(ctx.sizes.repeats):
+        base.append(measure(ctx, source, baseline_sql, rows))
+        real.append(measure(ctx, source, real_sweep, rows))
+        big.append(measure(ctx, source, lambda e, n: real_sweep(e, n, batch=5000), rows))
+    label = f"{rows:,} due rows"
+    ctx.rows.append(Row.compare(f"sweep {label} (batch default) vs raw SQL", ctx.backend,
+                                median(real), median(base), "s", most=TARGET))
+    ctx.rows.append(Row.compare(f"sweep {label} (batch 5,000) vs raw SQL", ctx.backend,
+                                median(big), median(base), "s"))
+    ctx.rows.append(Row.absolute(f"raw SQL baseline, {label}", ctx.backend,
+                                 rows / median(base), "rows/s"))
+    ctx.rows.append(Row.absolute(f"sweep, {label} (batch default)", ctx.backend,
+                                 rows / median(real), "rows/s"))
