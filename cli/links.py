@@ -12,6 +12,7 @@ LINK_COLUMNS = ("id", "shop", "account", "state", "created_at", "expires_at", "l
 MARKETING_COLUMNS = ("id", "account", "nickname", "email", "state", "linked_at",
                      "unlockable_at")
 HISTORY_COLUMNS = ("at", "event", "from_state", "to_state", "actor", "rules")
+LIMIT = click.IntRange(1, 10_000)  # a bigger LIMIT overflows the database's integer
 
 
 def show_link(view: dict) -> str:
@@ -32,7 +33,6 @@ def one_line(view: dict) -> str:
         label, key = DEADLINES[view["state"]]
         text += f" ({label} {when(view[key])})"
     return text
-LIMIT = click.IntRange(1, 10_000)  # a bigger LIMIT overflows the database's integer
 
 
 @click.group()
