@@ -71,14 +71,38 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+_EMPTYING: dict[str, list[str]] = {}
+
+
+def _emptying_statements(connection: sa.Connection) -> list[str]:
+    """DELETE every table, children first, with user triggers (append-only) paused.
+
+    Several times faster than TRUNCATE, which makes new files for every table and index.
+    """
+    metadata = sa.MetaData()
+    metadata.reflect(connection)
+    tables = [t.name for t in reversed(metadata.sorted_tables) if t.name != "alembic_version"]
+    triggered = connection.execute(sa.text(
+        "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
+    )).scalars().all()
+    sequences = connection.execute(sa.text(
+        "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+    )).scalars().all()
+    return [
+        *(f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in triggered),
+        *(f'DELETE FROM "{t}"' for t in tables),
+        *(f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in triggered),
+        *(f'ALTER SEQUENCE "{s}" RESTART' for s in sequences),
+    ]
+
+
 def _empty_postgres(url: str) -> None:
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
-        tables = [
-            name for name in sa.inspect(connection).get_table_names() if name != "alembic_version"
-        ]
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        if url not in _EMPTYING:
+            _EMPTYING[url] = _emptying_statements(connection)
+        for statement in _EMPTYING[url]:
+            connection.execute(sa.text(statement))
     engine.dispose()
 
 
