@@ -39,7 +39,7 @@ def race(engine: sa.Engine, calls: list[Call]) -> list[tuple[str, Any]]:
 
     def work(index: int) -> None:
         uow = UnitOfWork(engine)
-        barrier.wait()
+        barrier.wait(timeout=60)
         try:
             outcomes[index] = ("ok", calls[index](uow))
         except Refused as refusal:
