@@ -33,12 +33,13 @@ def _stop_on_signals() -> threading.Event:
 
 
 @click.command()
-@click.option("--after", type=click.IntRange(min=0), metavar="ID",
+@click.option("--after", type=click.IntRange(min=0, max=2**63 - 1), metavar="ID",
               help="Start after this event id (default 0, or the consumer's saved position).")
 @click.option("--consumer", metavar="NAME",
               help="Resume from NAME's saved position and save it after each printed page.")
 @click.option("--follow", "-f", is_flag=True, help="Keep waiting for new events until stopped.")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Stop after N events.")
+@click.option("--limit", type=click.IntRange(min=1, max=2**31 - 1), metavar="N",
+              help="Stop after N events.")
 @click.option("--poll", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
               metavar="SECONDS", help="With --follow: how often to look for new events.")
 @click.pass_obj

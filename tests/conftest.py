@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg  # noqa: F401 - loaded before freezegun patches datetime (its C extension checks it)
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result

@@ -44,14 +44,8 @@ def add_account(uow: UnitOfWork, fields: dict[str, Any], now: datetime) -> dict[
     clean.setdefault("nickname", "")
     clean.setdefault("nickname_key", "")
     with uow:
-        taken = uow.session.execute(
-            sa.select(Account.id).where(Account.username == clean["username"])
-        ).first()
-        if taken:
-            raise BadInput(f"account @{clean['username']} already exists")
         account = Account(**clean, created_at=now, updated_at=now)
-        uow.session.add(account)
-        uow.session.flush()
+        uow.add_unique(account, f"account @{clean['username']} already exists")
         view = account_view(account)
         uow.commit()
     return view

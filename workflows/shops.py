@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflows import lookup, rules, validate
-from workflows.errors import BadInput, Refused
+from workflows.errors import Refused
 from workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
 from workflows.links import settle
 from workflows.models import Link, Shop
@@ -28,10 +28,7 @@ def add_shop(uow: UnitOfWork, name: str, now: datetime, *, region: str | None = 
         created_at=now,
     )
     with uow:
-        if uow.session.execute(sa.select(Shop.id).where(Shop.name == name)).first():
-            raise BadInput(f"a shop named {name!r} already exists")
-        uow.session.add(shop)
-        uow.session.flush()
+        uow.add_unique(shop, f"a shop named {name!r} already exists")
         view = shop_view(shop)
         uow.commit()
     return view

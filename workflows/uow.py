@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.db import session_factory
+from workflows.errors import BadInput
 from workflows.models import Account, Shop
 
 
@@ -35,6 +36,14 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def add_unique(self, row: Any, taken: str) -> None:
+        """Insert `row`; a unique key already taken (by a racing transaction too) is bad input."""
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except sa.exc.IntegrityError:
+            raise BadInput(taken) from None
 
     def lock_shop(self, shop_id: int) -> Shop:
         """Hold the shop until commit (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
