@@ -45,9 +45,10 @@ def slots_used(session: Session, shop_id: int, now: datetime, exclude: int | Non
     return session.execute(query).scalar_one()
 
 
-def window_releases(session: Session, owner: sa.ColumnElement[bool], now: datetime,
-                    exclude: int | None = None) -> list[datetime]:
-    """When each link counted in the 180-day window stops counting, soonest first.
+def window_entries(session: Session, owner: sa.ColumnElement[bool], now: datetime,
+                   exclude: int | None = None) -> list[tuple[datetime, bool]]:
+    """Each link counted in the 180-day window: when it stops counting, and whether it is
+    a pending invitation (which stops counting sooner if it ends unanswered), soonest first.
 
     A link linked within the window counts until `linked_at + 180 days`; a pending
     invitation counts until it ends, at `expires_at` at the latest.
@@ -58,12 +59,19 @@ def window_releases(session: Session, owner: sa.ColumnElement[bool], now: dateti
     )
     if exclude is not None:
         query = query.where(Link.id != exclude)
-    releases = []
+    entries = []
     for linked_at, expires_at in session.execute(query):
-        release = linked_at + LINK_WINDOW if linked_at is not None else expires_at
-        if release is not None:  # always: a pending invitation has its expires_at
-            releases.append(release)
-    return sorted(releases)
+        if linked_at is not None:
+            entries.append((linked_at + LINK_WINDOW, False))
+        elif expires_at is not None:  # always: a pending invitation has its expires_at
+            entries.append((expires_at, True))
+    return sorted(entries)
+
+
+def window_releases(session: Session, owner: sa.ColumnElement[bool], now: datetime,
+                    exclude: int | None = None) -> list[datetime]:
+    """When each link counted in the 180-day window stops counting, soonest first."""
+    return [release for release, _ in window_entries(session, owner, now, exclude)]
 
 
 def adult_from(born: date) -> date:
@@ -118,15 +126,29 @@ def link_change_limit(session: Session, shop: Shop, account: Account, now: datet
         (f"shop {shop.name!r}", Link.shop_id == shop.id),
         (f"account @{account.username}", Link.account_id == account.id),
     ):
-        releases = window_releases(session, owner, now, exclude=link_id)
-        if len(releases) + 1 <= MAX_LINKS_IN_WINDOW:
+        entries = window_entries(session, owner, now, exclude=link_id)
+        if len(entries) + 1 <= MAX_LINKS_IN_WINDOW:
             continue
-        frees_at = releases[len(releases) - MAX_LINKS_IN_WINDOW]
-        found.append(Violation("link_change_limit",
-                               f"{who} is at its limit of {MAX_LINKS_IN_WINDOW} links in 180 "
-                               f"days ({len(releases)} counted); a slot frees up at "
-                               f"{iso(frees_at)}"))
+        found.append(Violation("link_change_limit", f"{who} {_window_full(entries)}"))
     return found
+
+
+def _window_full(entries: list[tuple[datetime, bool]]) -> str:
+    """Says how full the window is and when a slot frees up for certain (or may sooner)."""
+    linked = [release for release, pending in entries if not pending]
+    pending = [release for release, is_pending in entries if is_pending]
+    must_leave = len(entries) - MAX_LINKS_IN_WINDOW + 1
+    counted = f"{len(entries)} counted" + (f", {len(pending)} of them pending invitations"
+                                           if pending else "")
+    text = f"is at its limit of {MAX_LINKS_IN_WINDOW} links in 180 days ({counted}); "
+    if must_leave <= len(linked):
+        text += f"a slot frees up at {iso(linked[must_leave - 1])}"
+        if pending:
+            text += f", or sooner if a pending invitation ends unanswered (the first " \
+                    f"expires at {iso(pending[0])})"
+        return text
+    return text + (f"a slot frees up only when a pending invitation ends unanswered "
+                   f"(the first expires at {iso(pending[0])})")
 
 
 def official_account_conflict(shop: Shop, account: Account) -> list[Violation]:

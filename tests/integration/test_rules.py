@@ -281,7 +281,10 @@ def test_a_pending_invitation_counts_toward_the_10_links_of_its_account(make_sho
             accept_link(uow(), link["id"], "alice", T0 + DAY)
     error = refused(lambda: new_link(uow(), shops[10], "alice", T0 + DAY))
     assert codes(error) == ["link_change_limit"]
-    assert "(10 counted); a slot frees up at 2026-03-04T12:00:00Z" in error.message
+    assert error.message.endswith(
+        "(10 counted, 5 of them pending invitations); a slot frees up at 2026-08-30T12:00:00Z,"
+        " or sooner if a pending invitation ends unanswered (the first expires at "
+        "2026-03-04T12:00:00Z)")
 
 
 def test_the_shop_and_the_account_limits_are_both_reported(make_shop, make_account, uow):
@@ -297,3 +300,17 @@ def test_the_shop_and_the_account_limits_are_both_reported(make_shop, make_accou
     assert codes(error) == ["link_change_limit", "link_change_limit"]
     assert error.violations[0].message.startswith("shop 'Acme' is at its limit")
     assert error.violations[1].message.startswith("account @alice is at its limit")
+
+
+def test_an_account_full_of_pending_invitations_is_told_a_slot_frees_only_when_one_ends(
+        make_shop, make_account, uow):
+    make_account("alice")
+    shops = [make_shop()["name"] for _ in range(11)]
+    for shop in shops[:10]:
+        new_link(uow(), shop, "alice", T0)
+    error = refused(lambda: new_link(uow(), shops[10], "alice", T0 + DAY))
+    assert codes(error) == ["link_change_limit"]
+    assert error.message.endswith(
+        "account @alice is at its limit of 10 links in 180 days (10 counted, 10 of them "
+        "pending invitations); a slot frees up only when a pending invitation ends "
+        "unanswered (the first expires at 2026-03-04T12:00:00Z)")
