@@ -9,7 +9,7 @@ from cli.output import emit, fields
 
 SECONDS = click.FloatRange(min=0, min_open=True)
 BATCH = click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
-                     help="Rows of each event per transaction.")
+                     metavar="N", help="Rows of each event per transaction.")
 
 
 @click.group()
@@ -43,7 +43,8 @@ def daemon(app: App, interval: float, poll: float, batch_size: int, metrics_port
            metrics_address: str) -> None:
     """Run the scheduler: links move on time, until SIGTERM or SIGINT.
 
-    Logs go to stderr (one JSON object a line with --json). On SQLite, one daemon at a time.
+    Logs go to stderr (one JSON object a line with --json or --log-format json).
+    On SQLite, one daemon at a time; on PostgreSQL, as many as you like.
     """
     from cli.logging_setup import configure
     from jobs.daemon import Daemon
