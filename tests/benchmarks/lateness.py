@@ -81,6 +81,10 @@ def _wait_done(engine: sa.Engine, count: int, timeout: float) -> int:
 
 def run(ctx: Context) -> None:
     count, spread = ctx.sizes.lateness_deadlines, ctx.sizes.lateness_spread
+    probe = subprocess.run([*shoplink(), "daemon", "--help"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        ctx.notes.append("lateness not measured: this shoplink has no `daemon` command")
+        return
     url = ctx.databases.fresh("lateness")
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     bulk_insert(engine, Shop.__table__, SHOP_COLUMNS, shops(SHOPS))
