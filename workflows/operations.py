@@ -10,6 +10,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from workflows.models import Base
 from workflows.types import UTCDateTime
 
+# What the app and Seller Center see, named by the state a transition reaches. Migration
+# 0002's trigger holds a frozen copy; a test keeps the two equal.
+OUTBOX_TYPES = {
+    "searched": "link.searched",
+    "verified": "link.verified",
+    "rejected": "link.rejected",
+    "invited": "invitation.sent",
+    "declined": "invitation.declined",
+    "expired": "invitation.expired",
+    "cancelled": "link.cancelled",
+    "linked": "link.linked",
+    "unlinkable": "link.unlinkable",
+    "unlinked": "link.unlinked",
+}
+# The pg_advisory_xact_lock key held from an outbox id's assignment until its commit.
+OUTBOX_LOCK = 0x5_0B0C_0001
+# A sweep that wrote its own outbox rows says so, so the trigger of 0005 skips them.
+OUTBOX_WRITTEN_SETTING = "shoplink.outbox_written"
+
 
 class OutboxEvent(Base):
     """One row per transition, written by a database trigger on link_events in its transaction.

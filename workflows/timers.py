@@ -17,10 +17,14 @@ from sqlalchemy.orm import Session
 
 from workflows.machine import Timer, timers
 from workflows.models import Link, LinkEvent
+from workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING, OutboxEvent
 from workflows.types import UTCDateTime
 
 LINKS = Link.__table__
 EVENTS = LinkEvent.__table__
+OUTBOX = OutboxEvent.__table__
+OUTBOX_COLUMNS = ["type", "link_id", "shop_id", "account_id", "history_id", "event",
+                  "from_state", "to_state", "actor", "at", "recorded_at"]
 HISTORY_COLUMNS = ["link_id", "event", "from_state", "to_state", "actor", "at", "recorded_at"]
 SYSTEM = "system"
 
@@ -59,31 +63,61 @@ def _moved_values(timer: Timer, deadline: sa.ColumnElement) -> dict[str, object]
     return values
 
 
-def _history_select(timer: Timer, link_id: sa.ColumnElement, deadline: sa.ColumnElement,
-                    now: datetime) -> sa.Select:
-    return sa.select(
-        link_id, sa.literal(timer.event), sa.literal(timer.source), sa.literal(timer.target),
-        sa.literal(SYSTEM), deadline, sa.literal(now, UTCDateTime()),
-    )
+def _history_values(timer: Timer, deadline: sa.ColumnElement,
+                    now: datetime) -> list[sa.ColumnElement]:
+    """event, from_state, to_state, actor, at, recorded_at of one timer transition."""
+    return [sa.literal(timer.event), sa.literal(timer.source), sa.literal(timer.target),
+            sa.literal(SYSTEM), deadline, sa.literal(now, UTCDateTime())]
 
 
 def _apply_postgresql(session: Session, timer: Timer, now: datetime, shop_id: int | None,
                       limit: int | None, skip_locked: bool) -> tuple[int, datetime | None]:
+    """Claim, move, record and (for a sweep) publish a batch in one statement.
+
+    The claimed ids feed a primary-key `= ANY(ARRAY(...))` update whatever the planner
+    thinks of the table, and each moved row draws its history id in RETURNING, so the
+    history and outbox inserts read one CTE without joining. A sweep (`skip_locked`)
+    publishes its outbox rows here, under the outbox lock, and tells the per-row trigger
+    to skip them; a command's few rows are left to the trigger.
+    """
     due = _due(timer, now, shop_id, limit).with_for_update(skip_locked=skip_locked).cte("due")
+    deadline = LINKS.c[timer.deadline]
+    history_id = sa.func.nextval(sa.func.pg_get_serial_sequence(EVENTS.name, "id"))
     moved = (
         sa.update(LINKS)
-        .where(LINKS.c.id == due.c.id, LINKS.c.state == timer.source)
-        .values(_moved_values(timer, due.c.deadline))
-        .returning(LINKS.c.id, due.c.deadline)
+        .where(LINKS.c.id == sa.any_(sa.func.array(sa.select(due.c.id).scalar_subquery())),
+               LINKS.c.state == timer.source)
+        .values(_moved_values(timer, deadline))
+        .returning(LINKS.c.id, LINKS.c.shop_id, LINKS.c.account_id,
+                   deadline.label("deadline"), history_id.label("history_id"))
         .cte("moved")
     )
     recorded = (
         sa.insert(EVENTS)
-        .from_select(HISTORY_COLUMNS, _history_select(timer, moved.c.id, moved.c.deadline, now))
+        .from_select(["id", *HISTORY_COLUMNS],
+                     sa.select(moved.c.history_id, moved.c.id,
+                               *_history_values(timer, moved.c.deadline, now)))
         .returning(EVENTS.c.at)
         .cte("recorded")
     )
-    count, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(recorded.c.at))).one()
+    summary = sa.select(sa.func.count(), sa.func.min(recorded.c.at))
+    if not skip_locked:
+        count, oldest = session.execute(summary).one()
+        return count, oldest
+    published = sa.insert(OUTBOX).from_select(
+        OUTBOX_COLUMNS,
+        sa.select(
+            sa.literal(OUTBOX_TYPES[timer.target]), moved.c.id, moved.c.shop_id,
+            moved.c.account_id, moved.c.history_id,
+            *_history_values(timer, moved.c.deadline, now),
+        ).order_by(moved.c.history_id),
+    ).cte("published")
+    session.execute(
+        sa.select(sa.func.set_config(OUTBOX_WRITTEN_SETTING, "on", True),
+                  sa.func.pg_advisory_xact_lock(OUTBOX_LOCK))
+    )
+    count, oldest = session.execute(summary.add_cte(published)).one()
+    session.execute(sa.select(sa.func.set_config(OUTBOX_WRITTEN_SETTING, "off", True)))
     return count, oldest
 
 
@@ -95,7 +129,7 @@ def _apply_sqlite(session: Session, timer: Timer, now: datetime, shop_id: int | 
         return 0, None
     session.execute(
         sa.insert(EVENTS).from_select(
-            HISTORY_COLUMNS, _history_select(timer, due.c.id, due.c.deadline, now)
+            HISTORY_COLUMNS, sa.select(due.c.id, *_history_values(timer, due.c.deadline, now))
         )
     )
     ids = sa.select(due.c.id)

@@ -13,3 +13,16 @@ def test_the_code_expects_the_newest_migration():
     config.set_main_option("script_location", str(MIGRATIONS))
     heads = ScriptDirectory.from_config(config).get_heads()
     assert heads == [HEAD_REVISION]
+
+
+def test_the_outbox_trigger_and_the_sweep_name_events_alike():
+    import importlib.util
+
+    from workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES
+
+    path = MIGRATIONS / "versions" / "0002_operations.py"
+    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.OUTBOX_TYPES == OUTBOX_TYPES
+    assert migration.OUTBOX_LOCK == OUTBOX_LOCK
