@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,11 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         raise BadInput(f"unknown field {unknown[0]!r}: use {', '.join(FIELDS)}")
     if not fields.get("username"):
         raise BadInput("username is required")
-    parsers = {
+    parsers: dict[str, Callable[[Any], Any]] = {
         "username": validate.username, "nickname": validate.nickname, "email": validate.email,
         "region": validate.region, "birth_date": validate.birth_date, "status": validate.status,
     }
-    clean = {}
+    clean: dict[str, Any] = {}
     for name, value in fields.items():
         if value is not None and not isinstance(value, str):
             raise BadInput(f"{name} must be text, not {type(value).__name__}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,22 +108,22 @@ def script(demo: Demo, workdir: Path) -> None:
     demo.step(seller, f"official set @{OFFICIAL['username']}",
               lambda: shops.set_official(demo.uow(), SHOP, OFFICIAL["username"], demo.now),
               lambda v: f"@{v['official_account']} is the official account")
-    first_link = None
+    first_link: int | None = None
     for username, _ in PEOPLE[:4]:
         demo.wait(minutes=10)
         view = demo.step(seller, f"link new @{username}",
-                         lambda u=username: links.new_link(demo.uow(), SHOP, u, demo.now), _link)
+                         partial(links.new_link, demo.uow(), SHOP, username, demo.now), _link)
         first_link = first_link or view["id"]
         demo.wait(minutes=20)
         demo.step(f"account:{username}", f"link accept {view['id']}",
-                  lambda v=view, u=username: links.accept_link(demo.uow(), v["id"], u, demo.now),
-                  _link)
+                  partial(links.accept_link, demo.uow(), view["id"], username, demo.now), _link)
     fifth = PEOPLE[4][0]
     demo.wait(minutes=30)
     demo.step(seller, f"link new @{fifth}",
               lambda: links.new_link(demo.uow(), SHOP, fifth, demo.now), _link)
     demo.wait(hours=2)
     def unlink() -> dict[str, Any]:
+        assert first_link is not None
         return links.unlink_link(demo.uow(), first_link, demo.now)
 
     demo.step(seller, f"link unlink {first_link}", unlink, _link)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,9 +21,9 @@ from workflows.models import Link, LinkEvent
 from workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING, OutboxEvent
 from workflows.types import UTCDateTime
 
-LINKS = Link.__table__
-EVENTS = LinkEvent.__table__
-OUTBOX = OutboxEvent.__table__
+LINKS = cast(sa.Table, Link.__table__)
+EVENTS = cast(sa.Table, LinkEvent.__table__)
+OUTBOX = cast(sa.Table, OutboxEvent.__table__)
 OUTBOX_COLUMNS = ["type", "link_id", "shop_id", "account_id", "history_id", "event",
                   "from_state", "to_state", "actor", "at", "recorded_at"]
 HISTORY_COLUMNS = ["link_id", "event", "from_state", "to_state", "actor", "at", "recorded_at"]
@@ -137,7 +138,8 @@ def _apply_sqlite(session: Session, timer: Timer, now: datetime, shop_id: int | 
     result = session.execute(
         sa.update(LINKS).where(LINKS.c.id.in_(ids)).values(_moved_values(timer, deadline))
     )
-    return result.rowcount, UTCDateTime().process_result_value(oldest, session.bind.dialect)
+    moved = cast(sa.CursorResult[Any], result).rowcount
+    return moved, UTCDateTime().process_result_value(oldest, session.get_bind().dialect)
 
 
 def apply_due(session: Session, now: datetime, *, shop_id: int | None = None,
@@ -148,7 +150,7 @@ def apply_due(session: Session, now: datetime, *, shop_id: int | None = None,
     """
     applied = Applied()
     for timer in timers():
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             count, oldest = _apply_postgresql(session, timer, now, shop_id, limit, skip_locked)
         else:
             count, oldest = _apply_sqlite(session, timer, now, shop_id, limit)
@@ -164,5 +166,6 @@ def next_deadline(session: Session) -> datetime | None:
         ).scalar()
         for t in timers()
     ]
-    found = [UTCDateTime().process_result_value(c, session.bind.dialect) for c in candidates if c]
-    return min(found) if found else None
+    dialect = session.get_bind().dialect
+    found = [UTCDateTime().process_result_value(c, dialect) for c in candidates if c is not None]
+    return min((f for f in found if f is not None), default=None)
