@@ -16,7 +16,7 @@ from workflows.machine import STATES
 
 ROOT = Path(__file__).resolve().parents[2]
 # The document that shows the diagram; the lead repoints this at README.md.
-DIAGRAM_DOCUMENT = ROOT / "docs" / "readme" / "workflow.md"
+DIAGRAM_DOCUMENT = ROOT / "README.md"
 START, END = "<!-- workflow-diagram:start -->", "<!-- workflow-diagram:end -->"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
