@@ -13,7 +13,6 @@ import pytest
 
 from tests.acceptance.daemons import (
     SHOPLINK,
-    DaemonProcess,
     insert_due_links,
     pending,
     timer_events,
@@ -22,22 +21,6 @@ from tests.acceptance.daemons import (
 
 pytestmark = pytest.mark.slow
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def daemons():
-    """Starts daemons; whatever is still running at the end is killed."""
-    started: list[DaemonProcess] = []
-
-    def start(url: str, *options: str) -> DaemonProcess:
-        started.append(DaemonProcess(url, *options))
-        return started[-1]
-
-    yield start
-    for daemon in started:
-        if daemon.process.poll() is None:
-            daemon.process.kill()
-            daemon.process.wait()
 
 
 def test_links_move_within_a_second_of_their_deadlines_and_sigterm_exits_0(

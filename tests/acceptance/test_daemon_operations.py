@@ -13,27 +13,12 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from cli.main import cli
-from tests.acceptance.daemons import SHOPLINK, DaemonProcess, insert_due_links, wait_until
+from tests.acceptance.daemons import SHOPLINK, insert_due_links, wait_until
 from workflows.db import make_engine
 from workflows.operations import DaemonHeartbeat
 
 pytestmark = pytest.mark.slow
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def daemons():
-    started: list[DaemonProcess] = []
-
-    def start(url: str, *options: str) -> DaemonProcess:
-        started.append(DaemonProcess(url, *options))
-        return started[-1]
-
-    yield start
-    for daemon in started:
-        if daemon.process.poll() is None:
-            daemon.process.kill()
-            daemon.process.wait()
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
