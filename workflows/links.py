@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflows import lookup, machine, rules
+from workflows import lookup, machine, rules, validate
 from workflows.catalogue import clear_showcase
 from workflows.clock import iso
 from workflows.errors import BadInput, Refused
@@ -109,6 +109,7 @@ def _when_allowed(event: str, check: Any) -> Any:
 def _invitee_only(username: str, then: Any = None) -> Any:
     def check(uow: UnitOfWork, shop: Shop, link: Link) -> list:
         if link.account.username != username:
+            lookup.account(uow.session, username)  # an unknown account is not found (exit 3)
             raise Refused.one("not_invitee",
                               f"link {link.id} invites @{link.account.username}, not @{username}")
         if link.state == "expired":
@@ -121,21 +122,16 @@ def _invitee_only(username: str, then: Any = None) -> Any:
 def accept_link(uow: UnitOfWork, raw_id: str | int, username: str,
                 now: datetime) -> dict[str, Any]:
     """The invited account accepts: the rules are checked a last time."""
-    account = _answering_account(uow, username)
+    account = validate.username(username)
     return _act(uow, raw_id, "accept", now, actor=f"account:{account}",
                 check=_invitee_only(account, _when_allowed("accept", _marketing_rules(now))))
 
 
 def decline_link(uow: UnitOfWork, raw_id: str | int, username: str,
                  now: datetime) -> dict[str, Any]:
-    account = _answering_account(uow, username)
+    account = validate.username(username)
     return _act(uow, raw_id, "decline", now, actor=f"account:{account}",
                 check=_invitee_only(account))
-
-
-def _answering_account(uow: UnitOfWork, username: str) -> str:
-    with uow:
-        return lookup.account(uow.session, username).username
 
 
 def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:

@@ -49,6 +49,21 @@ class LinkMachine(StateMachine):
         if state.final and at is not None:
             self.model.ended_at = at
 
+    def rules_hold(self, violations: list[Violation] | None = None) -> bool:
+        return not violations
+
+    def after_transition(self, event_data: Any, source: State, target: State, at: datetime,
+                         actor: str, now: datetime,
+                         violations: list[Violation] | None = None) -> None:
+        """Every transition writes one history row; a rejection lists the failed rules."""
+        details: dict[str, Any] | None = None
+        if target.id == "rejected":
+            details = {"rules": [v.as_dict() for v in violations or []]}
+        self.model.history.append(
+            LinkEvent(event=event_data.event.id, from_state=source.id, to_state=target.id,
+                      actor=actor, at=at, recorded_at=now, details=details)
+        )
+
 
 @dataclass(frozen=True)
 class Timer:
@@ -90,40 +105,21 @@ def timers() -> list[Timer]:
     return found
 
 
-class _Transition:
-    """What one event needs beyond the row: the verdict of the rules, and who and when."""
-
-    def __init__(self, actor: str, now: datetime, violations: list[Violation]) -> None:
-        self.actor = actor
-        self.now = now
-        self.violations = violations
-
-    def rules_hold(self) -> bool:
-        return not self.violations
-
-    def after_transition(self, event_data: Any, source: State, target: State, model: Link,
-                         at: datetime) -> None:
-        event = event_data.event.id
-        details: dict[str, Any] | None = None
-        if target.id == "rejected":
-            details = {"rules": [v.as_dict() for v in self.violations]}
-        model.history.append(
-            LinkEvent(event=event, from_state=source.id, to_state=target.id, actor=self.actor,
-                      at=at, recorded_at=self.now, details=details)
-        )
-
-
 def fire(link: Link, event: str, *, actor: str, now: datetime, at: datetime | None = None,
          violations: list[Violation] | None = None, ttl: timedelta | None = None) -> None:
-    """Apply `event` to `link` and append its history row, or refuse with the reasons."""
+    """Apply `event` to `link` and append its history row, or refuse with the reasons.
+
+    Who, when and the rules' verdict travel as the event's arguments, so a machine is
+    built with no listener to register (the cheapest python-statemachine instance).
+    """
     if event not in allowed_events(link.state):
         raise Refused.one(
             "invalid_transition", f"cannot {event} link {link.id}: it is {link.state}"
         )
     violations = violations or []
-    machine = LinkMachine(link, listeners=[_Transition(actor, now, violations)])
     try:
-        machine.send(event, at=at or now, ttl=ttl)
+        LinkMachine(link).send(event, at=at or now, ttl=ttl, actor=actor, now=now,
+                               violations=violations)
     except TransitionNotAllowed:
         raise Refused(violations) from None
 
