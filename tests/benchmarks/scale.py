@@ -13,8 +13,9 @@ import time
 import sqlalchemy as sa
 
 from tests.benchmarks.harness import Context, Row, in_subprocess, median
+from tests.benchmarks.limit import baseline_sql
 from tests.benchmarks.seed import NOW, due_database
-from tests.benchmarks.sweep import baseline_sql, measure, real_sweep
+from tests.benchmarks.sweep import measure, real_sweep
 from workflows.db import make_engine
 
 TIME_TARGET = 1.5

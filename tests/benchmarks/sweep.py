@@ -1,8 +1,8 @@
 """1. Sweep throughput: the real batched sweep against the fastest raw SQL for the same work.
 
-The baseline is the limit PERFORMANCE.md names: per event one INSERT ... SELECT of the
-history rows and one UPDATE, all in one transaction. Each side runs on its own fresh
-clone of the same data, alternately, and the median of the repeats is reported.
+The baseline is the limit PERFORMANCE.md names (tests/benchmarks/limit.py). Each side
+runs on its own fresh clone of the same data, alternately; the median of the repeats
+is reported.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from tests.benchmarks.harness import Context, Row, median, timed
+from tests.benchmarks.limit import baseline_sql
 from tests.benchmarks.seed import NOW, due_database
 from workflows.db import make_engine
-from workflows.types import UTCDateTime
 
 TARGET = 3.0
 # What the per-batch commits cost on SQLite: a 64 MB page cache (the default is 2 MB),
@@ -23,28 +23,6 @@ TARGET = 3.0
 # of the process, not of the machine).
 RELAXED = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=10000",
            "PRAGMA synchronous=NORMAL")
-EVENTS = (  # event, from, to, deadline column, whether the link ends
-    ("expire", "invited", "expired", "expires_at", True),
-    ("unlock", "linked", "unlinkable", "unlockable_at", False),
-)
-
-
-def baseline_sql(engine: sa.Engine, now: datetime) -> int:
-    """The limit: per event, INSERT ... SELECT the history and UPDATE the rows; one commit."""
-    moved = 0
-    at_now = sa.bindparam("now", now, type_=UTCDateTime())
-    with engine.begin() as connection:
-        for event, source, target, deadline, ends in EVENTS:
-            where = f"state = '{source}' AND {deadline} <= :now"
-            connection.execute(sa.text(
-                "INSERT INTO link_events (link_id, event, from_state, to_state, actor, at, "
-                f"recorded_at) SELECT id, '{event}', '{source}', '{target}', 'system', "
-                f"{deadline}, :now FROM links WHERE {where}").bindparams(at_now))
-            ended = f", ended_at = {deadline}" if ends else ""
-            moved += connection.execute(sa.text(
-                f"UPDATE links SET state = '{target}'{ended} WHERE {where}"
-            ).bindparams(at_now)).rowcount
-    return moved
 
 
 def real_sweep(engine: sa.Engine, now: datetime, batch: int | None = None) -> int:
@@ -81,10 +59,15 @@ def measure(ctx: Context, source: str, work, expected: int, pragmas: tuple[str, 
     engine.connect().close()
     moved: list[int] = []
     seconds = timed(lambda: moved.append(work(engine, NOW)))
+    with engine.connect() as connection:  # the same work: one history and one outbox row each
+        written = connection.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM link_events), (SELECT count(*) FROM outbox_events)"
+        ).one()
     engine.dispose()
     ctx.databases.drop(url)
-    if moved[0] != expected:
-        raise AssertionError(f"{work.__name__} moved {moved[0]} rows, expected {expected}")
+    if moved[0] != expected or tuple(written) != (expected, expected):
+        raise AssertionError(f"{getattr(work, '__name__', 'work')} moved {moved[0]} rows and "
+                             f"wrote {tuple(written)} history/outbox rows; expected {expected}")
     return seconds
 
 
