@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -16,6 +17,7 @@ from workflows.records import read_rows
 from workflows.uow import UnitOfWork
 from workflows.views import account_view
 
+ACCOUNTS = cast(sa.Table, Account.__table__)
 FIELDS = ("username", "nickname", "email", "region", "birth_date", "status")
 
 
@@ -93,28 +95,44 @@ def import_accounts(uow: UnitOfWork, path: Path, now: datetime) -> dict[str, int
 def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[str, Any]]:
     """Exact matches of username or nickname first, then prefix matches; case-insensitive.
 
-    Four index range scans, each stopped at `limit`, merged here: fast at a million rows.
+    One statement of four index range scans, each stopped at `limit`: fast at a million
+    rows. A prefix is read as an open range (`>= key`) in index order and cut here where
+    the prefix ends, so no planner can mistake it for a few rows to fetch and sort.
     """
     validate.positive(limit, "--limit")
     key = validate.search_key(query).removeprefix("@")
     if not key:
         raise BadInput("search query must not be blank")
-    upper = key + "\U0010ffff"
-    searches = [
-        Account.username == key,
-        Account.nickname_key == key,
-        sa.and_(Account.username >= key, Account.username < upper),
-        sa.and_(Account.nickname_key >= key, Account.nickname_key < upper),
-    ]
-    orders = [Account.id, Account.id, Account.username, Account.nickname_key]
-    found: dict[int, dict[str, Any]] = {}
+    views: dict[int, dict[str, Any]] = {}
     with uow:
-        for condition, order in zip(searches, orders, strict=True):
-            if len(found) >= limit:
-                break
-            rows = uow.session.execute(
-                sa.select(Account).where(condition).order_by(order).limit(limit)
-            ).scalars()
-            for account in rows:
-                found.setdefault(account.id, account_view(account))
-    return list(found.values())[:limit]
+        for row in uow.session.execute(_search_statement(limit), {"key": key}):
+            prefix_of = row.username if row.rank == 2 else row.nickname_key
+            if row.rank >= 2 and not prefix_of.startswith(key):
+                continue
+            views.setdefault(row.id, account_view(row))
+    return list(views.values())[:limit]
+
+
+@functools.lru_cache(maxsize=16)
+def _search_statement(limit: int) -> sa.Select:
+    """The search for one `limit`, built once: the key is a bound parameter."""
+    key = sa.bindparam("key", type_=sa.String())
+    reads = []
+    for rank, column in enumerate((ACCOUNTS.c.username, ACCOUNTS.c.nickname_key)):
+        reads.append(_ranked(rank, column == key, column, limit))
+        reads.append(_ranked(rank + 2, column >= key, column, limit))
+    found = sa.union_all(*reads).subquery("found")
+    return (
+        sa.select(*ACCOUNTS.c, found.c.rank)
+        .join(found, found.c.id == ACCOUNTS.c.id)
+        .order_by(found.c.rank, found.c.position, found.c.id)
+    )
+
+
+def _ranked(rank: int, condition: sa.ColumnElement[bool], column: Any, limit: int) -> sa.Select:
+    """One read of the search: up to `limit` ids in `column`'s index order, under a rank."""
+    inner = (
+        sa.select(ACCOUNTS.c.id, sa.literal(rank).label("rank"), column.label("position"))
+        .where(condition).order_by(column, ACCOUNTS.c.id).limit(limit).subquery()
+    )
+    return sa.select(inner)

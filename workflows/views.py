@@ -8,7 +8,8 @@ from workflows.clock import iso
 from workflows.models import Account, Link, LinkEvent, Shop
 
 
-def account_view(account: Account) -> dict[str, Any]:
+def account_view(account: Account | Any) -> dict[str, Any]:
+    """An Account, or a row with its columns (the search reads plain rows)."""
     return {
         "username": account.username,
         "nickname": account.nickname,
