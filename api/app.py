@@ -10,8 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
-from api import errors, links, schemas, shops
-from workflows.clock import Clock, utc_now
+from shoplink.api import errors, links, schemas, shops
+from shoplink.workflows.clock import Clock, utc_now
 
 DESCRIPTION = (
     "Link TikTok accounts to a TikTok Shop as marketing accounts. Every route but "

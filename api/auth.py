@@ -11,11 +11,11 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
-from workflows.clock import as_utc
-from workflows.errors import NotFound
-from workflows.models import Link
-from workflows.tokens import Principal, Unauthorized, authenticate
-from workflows.uow import UnitOfWork
+from shoplink.workflows.clock import as_utc
+from shoplink.workflows.errors import NotFound
+from shoplink.workflows.models import Link
+from shoplink.workflows.tokens import Principal, Unauthorized, authenticate
+from shoplink.workflows.uow import UnitOfWork
 
 MAX_ID = 2**63 - 1
 bearer = HTTPBearer(auto_error=False, description="A token from `shoplink token issue`.")

@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.schemas import ErrorDocument
-from workflows.errors import BadInput, NotFound, Refused, ShoplinkError
-from workflows.tokens import Unauthorized
+from shoplink.api.schemas import ErrorDocument
+from shoplink.workflows.errors import BadInput, NotFound, Refused, ShoplinkError
+from shoplink.workflows.tokens import Unauthorized
 
 log = logging.getLogger("shoplink.api")
 

@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.auth import Caller
-from api.errors import answer_for
-from workflows.access import IdempotencyRecord
-from workflows.errors import BadInput, ShoplinkError
-from workflows.uow import UnitOfWork
+from shoplink.api.auth import Caller
+from shoplink.api.errors import answer_for
+from shoplink.workflows.access import IdempotencyRecord
+from shoplink.workflows.errors import BadInput, ShoplinkError
+from shoplink.workflows.uow import UnitOfWork
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=255,

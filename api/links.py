@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api import schemas
-from api.auth import AccountHolder, LinkAccount, LinkId, LinkReader, LinkSeller
-from api.errors import responses
-from api.idempotency import IdempotencyKey, run_once
+from shoplink.api import schemas
+from shoplink.api.auth import AccountHolder, LinkAccount, LinkId, LinkReader, LinkSeller
+from shoplink.api.errors import responses
+from shoplink.api.idempotency import IdempotencyKey, run_once
 
 router = APIRouter(responses=responses(400, 401, 404, 422, 500))
 ACTION: dict[str, Any] = {"response_model": schemas.LinkWithHistory, "responses": responses(409)}
@@ -20,7 +20,7 @@ ACTION: dict[str, Any] = {"response_model": schemas.LinkWithHistory, "responses"
             tags=["seller", "account"])
 def show_link(link_id: LinkId, who: LinkReader) -> JSONResponse:
     """The link with its whole history (its shop's seller, or its account)."""
-    from workflows.links import show_link as load
+    from shoplink.workflows.links import show_link as load
 
     return JSONResponse(load(who.uow(), link_id, who.now))
 
@@ -29,7 +29,7 @@ def show_link(link_id: LinkId, who: LinkReader) -> JSONResponse:
 def cancel_link(link_id: LinkId, who: LinkSeller, request: Request,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """The seller withdraws a link that is not yet accepted."""
-    from workflows.links import cancel_link as cancel
+    from shoplink.workflows.links import cancel_link as cancel
 
     return run_once(who, request, idempotency_key, lambda uow: cancel(uow, link_id, who.now))
 
@@ -38,7 +38,7 @@ def cancel_link(link_id: LinkId, who: LinkSeller, request: Request,
 def unlink_link(link_id: LinkId, who: LinkSeller, request: Request,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """The seller ends a link, from 24 hours after it was linked."""
-    from workflows.links import unlink_link as unlink
+    from shoplink.workflows.links import unlink_link as unlink
 
     return run_once(who, request, idempotency_key, lambda uow: unlink(uow, link_id, who.now))
 
@@ -47,7 +47,7 @@ def unlink_link(link_id: LinkId, who: LinkSeller, request: Request,
 def accept_link(link_id: LinkId, who: LinkAccount, request: Request,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """The invited account accepts (the rules are checked a last time)."""
-    from workflows.links import accept_link as accept
+    from shoplink.workflows.links import accept_link as accept
 
     name = who.principal.username or ""
     return run_once(who, request, idempotency_key,
@@ -58,7 +58,7 @@ def accept_link(link_id: LinkId, who: LinkAccount, request: Request,
 def decline_link(link_id: LinkId, who: LinkAccount, request: Request,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """The invited account declines."""
-    from workflows.links import decline_link as decline
+    from shoplink.workflows.links import decline_link as decline
 
     name = who.principal.username or ""
     return run_once(who, request, idempotency_key,
@@ -68,6 +68,6 @@ def decline_link(link_id: LinkId, who: LinkAccount, request: Request,
 @router.get("/v1/me/invitations", response_model=list[schemas.Link], tags=["account"])
 def my_invitations(who: AccountHolder) -> JSONResponse:
     """The calling account's pending invitations, newest first."""
-    from workflows.links import pending_invitations
+    from shoplink.workflows.links import pending_invitations
 
     return JSONResponse(pending_invitations(who.uow(), who.principal.username or "", who.now))

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api import schemas
-from api.auth import Seller
-from api.errors import responses
-from api.idempotency import IdempotencyKey, run_once
+from shoplink.api import schemas
+from shoplink.api.auth import Seller
+from shoplink.api.errors import responses
+from shoplink.api.idempotency import IdempotencyKey, run_once
 
 router = APIRouter(prefix="/v1/shops/{shop_id}", tags=["seller"],
                    responses=responses(400, 401, 404, 422, 500))
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/shops/{shop_id}", tags=["seller"],
 @router.get("", response_model=schemas.ShopDetail)
 def show_shop(who: Seller) -> JSONResponse:
     """The shop, its official account, slot and 180-day counts."""
-    from workflows.shops import show_shop as load
+    from shoplink.workflows.shops import show_shop as load
 
     return JSONResponse(load(who.uow(), who.principal.shop or "", who.now))
 
@@ -32,7 +32,7 @@ def search_accounts(
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> JSONResponse:
     """Account search, as `shoplink account search`."""
-    from workflows.accounts import search_accounts as search
+    from shoplink.workflows.accounts import search_accounts as search
 
     return JSONResponse(search(who.uow(), q, limit))
 
@@ -42,7 +42,7 @@ def search_accounts(
 def new_link(who: Seller, body: schemas.AccountRequest, request: Request,
              idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Create the link, verify it and send the invitation (409 with the rejected link)."""
-    from workflows.links import new_link as create
+    from shoplink.workflows.links import new_link as create
 
     shop = who.principal.shop or ""
     return run_once(who, request, idempotency_key,
@@ -56,7 +56,7 @@ def list_links(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JSONResponse:
     """The shop's links, newest first."""
-    from workflows.links import list_links as load
+    from shoplink.workflows.links import list_links as load
 
     return JSONResponse(load(who.uow(), who.now, shop_ref=who.principal.shop,
                              states=state, limit=limit))
@@ -65,7 +65,7 @@ def list_links(
 @router.get("/marketing-accounts", response_model=list[schemas.Link])
 def marketing_accounts(who: Seller) -> JSONResponse:
     """The Marketing accounts tab: the links holding one of the shop's slots."""
-    from workflows.links import marketing_accounts as load
+    from shoplink.workflows.links import marketing_accounts as load
 
     return JSONResponse(load(who.uow(), who.principal.shop or "", who.now))
 
@@ -73,6 +73,6 @@ def marketing_accounts(who: Seller) -> JSONResponse:
 @router.put("/official", response_model=schemas.Shop, responses=responses(409))
 def set_official(who: Seller, body: schemas.AccountRequest) -> JSONResponse:
     """Set the shop's official account."""
-    from workflows.shops import set_official as assign
+    from shoplink.workflows.shops import set_official as assign
 
     return JSONResponse(assign(who.uow(), who.principal.shop or "", body.account, who.now))

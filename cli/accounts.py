@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.app import App
-from cli.output import emit, table
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, table
 
 ACCOUNT_COLUMNS = ("username", "nickname", "email", "region", "status")
 LIMIT = click.IntRange(1, 10_000)  # a bigger LIMIT overflows the database's integer
@@ -28,7 +28,7 @@ def account() -> None:
 @click.pass_obj
 def add(app: App, username: str, **options: str | None) -> None:
     """Add an account to the directory."""
-    from workflows.accounts import add_account
+    from shoplink.workflows.accounts import add_account
 
     view = add_account(app.uow(), {"username": username, **options}, app.now())
     emit(app, view, lambda v: f"account @{v['username']} added")
@@ -39,7 +39,7 @@ def add(app: App, username: str, **options: str | None) -> None:
 @click.pass_obj
 def import_(app: App, file: Path) -> None:
     """Add or update accounts from CSV or JSON Lines; a bad line writes nothing."""
-    from workflows.accounts import import_accounts
+    from shoplink.workflows.accounts import import_accounts
 
     counts = import_accounts(app.uow(), file, app.now())
     emit(app, counts, lambda c: f"{c['added']} added, {c['updated']} updated")
@@ -51,7 +51,7 @@ def import_(app: App, file: Path) -> None:
 @click.pass_obj
 def search(app: App, query: str, limit: int) -> None:
     """Accounts whose username or nickname matches: exact first, then prefix."""
-    from workflows.accounts import search_accounts
+    from shoplink.workflows.accounts import search_accounts
 
     rows = search_accounts(app.uow(), query, limit)
     emit(app, rows, lambda r: table(r, ACCOUNT_COLUMNS, "no matching accounts"))

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from workflows.clock import Clock, as_utc, utc_now
-from workflows.errors import BadInput
+from shoplink.workflows.clock import Clock, as_utc, utc_now
+from shoplink.workflows.errors import BadInput
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from workflows.uow import UnitOfWork
+    from shoplink.workflows.uow import UnitOfWork
 
 TTL_VARIABLE = "SHOPLINK_INVITATION_TTL_HOURS"
 MAX_TTL_HOURS = 8760
@@ -30,15 +30,15 @@ class App:
     _engine: Engine | None = field(default=None, repr=False)
 
     def url(self) -> str:
-        from workflows.db import database_url
+        from shoplink.workflows.db import database_url
 
         return database_url(self.db)
 
     def engine(self, *, check_schema: bool = True) -> Engine:
         """The database engine; the schema is checked (SQLite: upgraded) on first use."""
         if self._engine is None:
-            from workflows.db import make_engine
-            from workflows.schema import ensure_current
+            from shoplink.workflows.db import make_engine
+            from shoplink.workflows.schema import ensure_current
 
             self._engine = make_engine(self.url())
             if check_schema:
@@ -46,7 +46,7 @@ class App:
         return self._engine
 
     def uow(self) -> UnitOfWork:
-        from workflows.uow import UnitOfWork
+        from shoplink.workflows.uow import UnitOfWork
 
         return UnitOfWork(self.engine())
 

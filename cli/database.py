@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.output import emit
+from shoplink.cli.app import App
+from shoplink.cli.output import emit
 
 
 @click.group()
@@ -17,8 +17,8 @@ def db() -> None:
 @click.pass_obj
 def upgrade(app: App) -> None:
     """Migrate the database to the newest schema."""
-    from workflows.db import redact
-    from workflows.schema import upgrade as run_upgrade
+    from shoplink.workflows.db import redact
+    from shoplink.workflows.schema import upgrade as run_upgrade
 
     before, after = run_upgrade(app.engine(check_schema=False))
     where = redact(app.url())

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from cli.app import App
-from cli.output import ISO_UTC, emit, table, when
+from shoplink.cli.app import App
+from shoplink.cli.output import ISO_UTC, emit, table, when
 
 COLUMNS = ("time (UTC)", "actor", "event", "result")
 
@@ -28,8 +28,8 @@ def demo(app: App, keep: Path | None) -> None:
 
     The demo always uses its own SQLite file; --db and SHOPLINK_DATABASE_URL are not used.
     """
-    from workflows.demo import run
-    from workflows.errors import BadInput
+    from shoplink.workflows.demo import run
+    from shoplink.workflows.errors import BadInput
 
     if keep is None:
         with tempfile.TemporaryDirectory(prefix="shoplink-demo-") as workdir:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cli.app import App
+from shoplink.cli.app import App
 
 PAGE = 500
 
@@ -46,7 +46,7 @@ def _stop_on_signals() -> threading.Event:
 def events(app: App, after: int | None, consumer: str | None, follow: bool, limit: int | None,
            poll: float) -> None:
     """Print link events from the outbox, oldest first (--json: one JSON object per line)."""
-    from workflows.outbox import check_consumer, consumer_position, read_events, save_position
+    from shoplink.workflows.outbox import check_consumer, consumer_position, read_events, save_position
 
     if consumer is not None:
         check_consumer(consumer)

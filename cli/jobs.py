@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.output import emit, fields
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, fields
 
 SECONDS = click.FloatRange(min=0, min_open=True)
 BATCH = click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
@@ -22,7 +22,7 @@ def jobs() -> None:
 @click.pass_obj
 def run_due(app: App, batch_size: int) -> None:
     """Apply every overdue expire and unlock now, then exit (for cron, or by hand)."""
-    from jobs.sweep import sweep
+    from shoplink.jobs.sweep import sweep
 
     swept = sweep(app.engine(), app.now(), batch=batch_size)
     emit(app, swept.counts, fields)
@@ -46,11 +46,11 @@ def daemon(app: App, interval: float, poll: float, batch_size: int, metrics_port
     Logs go to stderr (one JSON object a line with --json or --log-format json).
     On SQLite, one daemon at a time; on PostgreSQL, as many as you like.
     """
-    from cli.logging_setup import configure
-    from jobs.daemon import Daemon
-    from jobs.instruments import instrumented
-    from jobs.single import hold_single_daemon
-    from workflows.db import redact
+    from shoplink.cli.logging_setup import configure
+    from shoplink.jobs.daemon import Daemon
+    from shoplink.jobs.instruments import instrumented
+    from shoplink.jobs.single import hold_single_daemon
+    from shoplink.workflows.db import redact
 
     engine = app.engine()
     lock = hold_single_daemon(engine)

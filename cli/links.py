@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.output import emit, fields, table, when
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, fields, table, when
 
 LINK_COLUMNS = ("id", "shop", "account", "state", "created_at", "expires_at", "linked_at",
                 "unlockable_at")
@@ -47,7 +47,7 @@ def link() -> None:
 @click.pass_obj
 def new(app: App, shop_ref: str, username: str, no_invite: bool) -> None:
     """Create the link, verify it, and send the invitation."""
-    from workflows.links import new_link
+    from shoplink.workflows.links import new_link
 
     view = new_link(app.uow(), shop_ref, username, app.now(), invite=not no_invite,
                     ttl=app.invitation_ttl())
@@ -59,7 +59,7 @@ def new(app: App, shop_ref: str, username: str, no_invite: bool) -> None:
 @click.pass_obj
 def invite(app: App, link_id: str) -> None:
     """Send the invitation for a verified link."""
-    from workflows.links import invite_link
+    from shoplink.workflows.links import invite_link
 
     emit(app, invite_link(app.uow(), link_id, app.now(), ttl=app.invitation_ttl()), one_line)
 
@@ -70,7 +70,7 @@ def invite(app: App, link_id: str) -> None:
 @click.pass_obj
 def accept(app: App, link_id: str, username: str) -> None:
     """The invited account accepts."""
-    from workflows.links import accept_link
+    from shoplink.workflows.links import accept_link
 
     emit(app, accept_link(app.uow(), link_id, username, app.now()), one_line)
 
@@ -81,7 +81,7 @@ def accept(app: App, link_id: str, username: str) -> None:
 @click.pass_obj
 def decline(app: App, link_id: str, username: str) -> None:
     """The invited account declines."""
-    from workflows.links import decline_link
+    from shoplink.workflows.links import decline_link
 
     emit(app, decline_link(app.uow(), link_id, username, app.now()), one_line)
 
@@ -91,7 +91,7 @@ def decline(app: App, link_id: str, username: str) -> None:
 @click.pass_obj
 def cancel(app: App, link_id: str) -> None:
     """The seller withdraws a link that is not yet accepted."""
-    from workflows.links import cancel_link
+    from shoplink.workflows.links import cancel_link
 
     emit(app, cancel_link(app.uow(), link_id, app.now()), one_line)
 
@@ -101,7 +101,7 @@ def cancel(app: App, link_id: str) -> None:
 @click.pass_obj
 def unlink(app: App, link_id: str) -> None:
     """The seller ends a link (24 hours after it was linked, at the earliest)."""
-    from workflows.links import unlink_link
+    from shoplink.workflows.links import unlink_link
 
     emit(app, unlink_link(app.uow(), link_id, app.now()), one_line)
 
@@ -111,7 +111,7 @@ def unlink(app: App, link_id: str) -> None:
 @click.pass_obj
 def show(app: App, link_id: str) -> None:
     """One link with its whole history."""
-    from workflows.links import show_link as load
+    from shoplink.workflows.links import show_link as load
 
     emit(app, load(app.uow(), link_id, app.now()), show_link)
 
@@ -123,8 +123,8 @@ def show(app: App, link_id: str) -> None:
 @click.pass_obj
 def list_(app: App, shop_ref: str | None, states: tuple[str, ...], limit: int) -> None:
     """Links, newest first."""
-    from workflows.links import list_links
-    from workflows.validate import positive
+    from shoplink.workflows.links import list_links
+    from shoplink.workflows.validate import positive
 
     rows = list_links(app.uow(), app.now(), shop_ref=shop_ref, states=states,
                       limit=positive(limit, "--limit"))
@@ -136,7 +136,7 @@ def list_(app: App, shop_ref: str | None, states: tuple[str, ...], limit: int) -
 @click.pass_obj
 def marketing(app: App, shop_ref: str) -> None:
     """The Marketing accounts tab: links holding one of the shop's slots."""
-    from workflows.links import marketing_accounts
+    from shoplink.workflows.links import marketing_accounts
 
     rows = marketing_accounts(app.uow(), shop_ref, app.now())
     emit(app, rows, lambda r: table(r, MARKETING_COLUMNS, "no marketing accounts"))

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.app import App
+from shoplink.cli.app import App
 
 FORMATS = ("text", "json")
 LEVELS = ("debug", "info", "warning", "error")
@@ -39,7 +39,7 @@ class _Installed(logging.StreamHandler):  # type: ignore[type-arg]
 
 def _formatter(fmt: str, debug: bool) -> logging.Formatter:
     """The daemon's formatters, plus the traceback of a failure (JSON: always; text: --debug)."""
-    from jobs.logs import JsonFormatter, TextFormatter
+    from shoplink.jobs.logs import JsonFormatter, TextFormatter
 
     class Json(JsonFormatter):
         def format(self, record: logging.LogRecord) -> str:
@@ -75,6 +75,6 @@ def configure(app: App, *, default_level: str = "warning") -> None:
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING)
                                               if level > logging.DEBUG else logging.DEBUG)
     if level <= logging.INFO:
-        from workflows.transition_log import install
+        from shoplink.workflows.transition_log import install
 
         install()

@@ -8,19 +8,19 @@ from typing import Any
 
 import click
 
-from cli import accounts, database, links, logging_setup, official, shops
-from cli import events as events_commands
-from cli import jobs as jobs_commands
-from cli import products as product_commands
-from cli import showcase as showcase_commands
-from cli import status as status_commands
-from cli import workflow as workflow_commands
-from cli.app import App
-from cli.demo import demo as demo_command
-from cli.output import error
-from cli.serve import serve as serve_command
-from cli.tokens import token as token_commands
-from workflows.errors import Refused, ShoplinkError
+from shoplink.cli import accounts, database, links, logging_setup, official, shops
+from shoplink.cli import events as events_commands
+from shoplink.cli import jobs as jobs_commands
+from shoplink.cli import products as product_commands
+from shoplink.cli import showcase as showcase_commands
+from shoplink.cli import status as status_commands
+from shoplink.cli import workflow as workflow_commands
+from shoplink.cli.app import App
+from shoplink.cli.demo import demo as demo_command
+from shoplink.cli.output import error
+from shoplink.cli.serve import serve as serve_command
+from shoplink.cli.tokens import token as token_commands
+from shoplink.workflows.errors import Refused, ShoplinkError
 
 
 class ShoplinkGroup(click.Group):
@@ -99,7 +99,7 @@ def _without_password(message: str, app: App) -> str:
 def _describe(failure: Exception, app: App) -> str:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from workflows.db import redact
+    from shoplink.workflows.db import redact
 
     if isinstance(failure, OperationalError):
         reason = str(failure.orig).strip().splitlines()[0] if failure.orig else ""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.output import emit, table
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, table
 
 
 @click.group()
@@ -19,7 +19,7 @@ def official() -> None:
 @click.pass_obj
 def set_(app: App, shop_ref: str, username: str) -> None:
     """Set the official account of a shop."""
-    from workflows.shops import set_official
+    from shoplink.workflows.shops import set_official
 
     view = set_official(app.uow(), shop_ref, username, app.now())
     emit(app, view,
@@ -31,7 +31,7 @@ def set_(app: App, shop_ref: str, username: str) -> None:
 @click.pass_obj
 def show(app: App, shop_ref: str) -> None:
     """Show the official account of a shop and its shop page (the active products)."""
-    from workflows.shops import show_official
+    from shoplink.workflows.shops import show_official
 
     def human(view: dict) -> str:
         account = view["official_account"]

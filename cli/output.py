@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cli.app import App
+from shoplink.cli.app import App
 
 ISO_UTC = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z")
 

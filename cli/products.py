@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.app import App
-from cli.output import emit, table
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, table
 
 PRODUCT_COLUMNS = ("sku", "title", "price", "status", "updated_at")
 STATUS = click.Choice(["active", "inactive"], case_sensitive=False)
@@ -33,7 +33,7 @@ def product() -> None:
 def add(app: App, shop_ref: str, sku: str, title: str, price: str | None,
         status: str | None) -> None:
     """Add a product to the shop's catalogue; a SKU is unique within its shop."""
-    from workflows.products import add_product
+    from shoplink.workflows.products import add_product
 
     view = add_product(app.uow(), shop_ref, sku, app.now(), title=title, price=price,
                        status=status)
@@ -49,7 +49,7 @@ def add(app: App, shop_ref: str, sku: str, title: str, price: str | None,
 @click.pass_obj
 def update(app: App, shop_ref: str, sku: str, **fields: str | None) -> None:
     """Change a product's title, price or status."""
-    from workflows.products import update_product
+    from shoplink.workflows.products import update_product
 
     view = update_product(app.uow(), shop_ref, sku, app.now(), **fields)
     emit(app, view, lambda v: "updated " + one_line(v))
@@ -64,7 +64,7 @@ def import_(app: App, shop_ref: str, file: Path) -> None:
 
     All or nothing: a bad line writes nothing and the error names it.
     """
-    from workflows.products import import_products
+    from shoplink.workflows.products import import_products
 
     counts = import_products(app.uow(), shop_ref, file, app.now())
     emit(app, counts, lambda c: f"{c['added']} added, {c['updated']} updated")
@@ -76,7 +76,7 @@ def import_(app: App, shop_ref: str, file: Path) -> None:
 @click.pass_obj
 def list_(app: App, shop_ref: str, status: str | None) -> None:
     """The shop's products, by SKU."""
-    from workflows.products import list_products
+    from shoplink.workflows.products import list_products
 
     rows = list_products(app.uow(), shop_ref, status=status)
     emit(app, rows, lambda r: table(r, PRODUCT_COLUMNS, "no products"))

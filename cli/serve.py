@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.app import App
+from shoplink.cli.app import App
 
 if TYPE_CHECKING:
-    from workflows.clock import Clock
+    from shoplink.workflows.clock import Clock
 
 FAKE_NOW_VARIABLE = "SHOPLINK_FAKE_NOW"
 
@@ -22,7 +22,7 @@ FAKE_NOW_VARIABLE = "SHOPLINK_FAKE_NOW"
 @click.pass_obj
 def serve(app: App, host: str, port: int) -> None:
     """Serve the JSON API (OpenAPI document at /openapi.json) until stopped."""
-    from workflows.errors import BadInput
+    from shoplink.workflows.errors import BadInput
 
     try:
         import fastapi  # noqa: F401
@@ -30,7 +30,7 @@ def serve(app: App, host: str, port: int) -> None:
     except ImportError:
         raise BadInput("the HTTP API needs FastAPI and uvicorn: "
                        "pip install 'shoplink[api]'") from None
-    from api.app import create_app
+    from shoplink.api.app import create_app
 
     clock = _fake_clock() or app.clock
     application = create_app(app.engine(), clock=clock, ttl=app.invitation_ttl())
@@ -43,8 +43,8 @@ def _fake_clock() -> Clock | None:
     raw = os.environ.get(FAKE_NOW_VARIABLE)
     if not raw:
         return None
-    from workflows.errors import BadInput
-    from workflows.validate import timestamp
+    from shoplink.workflows.errors import BadInput
+    from shoplink.workflows.validate import timestamp
 
     try:
         frozen = timestamp(raw)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.output import emit, fields, table, when
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, fields, table, when
 
 SHOP_COLUMNS = ("id", "name", "region", "probation_ends_at", "official_account")
 
@@ -22,7 +22,7 @@ def shop() -> None:
 @click.pass_obj
 def add(app: App, name: str, region: str | None, probation_until: str | None) -> None:
     """Create a shop."""
-    from workflows.shops import add_shop
+    from shoplink.workflows.shops import add_shop
 
     view = add_shop(app.uow(), name, app.now(), region=region, probation_until=probation_until)
     probation = (f", in probation until {when(view['probation_ends_at'])}"
@@ -34,7 +34,7 @@ def add(app: App, name: str, region: str | None, probation_until: str | None) ->
 @click.pass_obj
 def list_(app: App) -> None:
     """List shops."""
-    from workflows.shops import list_shops
+    from shoplink.workflows.shops import list_shops
 
     emit(app, list_shops(app.uow()), lambda rows: table(rows, SHOP_COLUMNS, "no shops"))
 
@@ -44,7 +44,7 @@ def list_(app: App) -> None:
 @click.pass_obj
 def show(app: App, shop_ref: str) -> None:
     """One shop with its official account and link counts."""
-    from workflows.shops import show_shop
+    from shoplink.workflows.shops import show_shop
 
     emit(app, show_shop(app.uow(), shop_ref, app.now()), describe)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.output import emit, table
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, table
 
 ITEM_COLUMNS = ("sku", "title", "price", "status", "added_at")
 
@@ -34,7 +34,7 @@ def add(app: App, link_id: str, skus: tuple[str, ...]) -> None:
 
     A product already on show is left as it is: adding it again is not an error.
     """
-    from workflows.showcase import add_to_showcase
+    from shoplink.workflows.showcase import add_to_showcase
 
     emit(app, add_to_showcase(app.uow(), link_id, list(skus), app.now()), describe)
 
@@ -45,7 +45,7 @@ def add(app: App, link_id: str, skus: tuple[str, ...]) -> None:
 @click.pass_obj
 def remove(app: App, link_id: str, skus: tuple[str, ...]) -> None:
     """Take products off show."""
-    from workflows.showcase import remove_from_showcase
+    from shoplink.workflows.showcase import remove_from_showcase
 
     emit(app, remove_from_showcase(app.uow(), link_id, list(skus), app.now()), describe)
 
@@ -55,6 +55,6 @@ def remove(app: App, link_id: str, skus: tuple[str, ...]) -> None:
 @click.pass_obj
 def list_(app: App, link_id: str) -> None:
     """The products on show, in the order they were added."""
-    from workflows.showcase import show_showcase
+    from shoplink.workflows.showcase import show_showcase
 
     emit(app, show_showcase(app.uow(), link_id, app.now()), describe)

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from cli.app import App
-from cli.output import emit, fields
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, fields
 
 HEALTHY, UNREACHABLE, BACKLOG_TOO_OLD, SCHEMA_NOT_CURRENT, NO_DAEMON = 0, 5, 6, 7, 8
 
@@ -32,8 +32,8 @@ def status(ctx: click.Context, max_backlog_age: float, require_daemon: bool) -> 
 
 
 def _check(app: App, max_age: float, require_daemon: bool) -> tuple[dict[str, Any], int]:
-    from workflows.db import redact
-    from workflows.status_probe import probe
+    from shoplink.workflows.db import redact
+    from shoplink.workflows.status_probe import probe
 
     document: dict[str, Any] = {"database": redact(app.url()), "healthy": True, "problems": []}
     found = probe(app.url(), app.now())

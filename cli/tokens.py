@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.app import App
-from cli.output import emit, table, when
+from shoplink.cli.app import App
+from shoplink.cli.output import emit, table, when
 
 TOKEN_COLUMNS = ("id", "principal", "created_at", "last_used_at", "revoked_at")
 
@@ -21,7 +21,7 @@ def token() -> None:
 @click.pass_obj
 def issue(app: App, shop_ref: str | None, username: str | None) -> None:
     """Issue a token; it is printed once and only its hash is kept."""
-    from workflows.tokens import issue_token
+    from shoplink.workflows.tokens import issue_token
 
     view = issue_token(app.uow(), app.now(), shop_ref=shop_ref, username=username)
     emit(app, view, lambda v: f"token {v['id']} for {v['principal']} (shown once, keep it "
@@ -33,7 +33,7 @@ def issue(app: App, shop_ref: str | None, username: str | None) -> None:
 @click.pass_obj
 def revoke(app: App, token_id: str) -> None:
     """Revoke a token: it is refused from the next request on."""
-    from workflows.tokens import revoke_token
+    from shoplink.workflows.tokens import revoke_token
 
     view = revoke_token(app.uow(), token_id, app.now())
     emit(app, view, lambda v: f"token {v['id']} of {v['principal']} revoked at "
@@ -44,6 +44,6 @@ def revoke(app: App, token_id: str) -> None:
 @click.pass_obj
 def list_(app: App) -> None:
     """Token ids, principals, when created, last used and revoked; never the tokens."""
-    from workflows.tokens import list_tokens
+    from shoplink.workflows.tokens import list_tokens
 
     emit(app, list_tokens(app.uow()), lambda rows: table(rows, TOKEN_COLUMNS, "no tokens"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.app import App
-from cli.output import emit
+from shoplink.cli.app import App
+from shoplink.cli.output import emit
 
 
 @click.group()
@@ -24,7 +24,7 @@ def workflow() -> None:
 @click.pass_obj
 def diagram(app: App, output: Path | None, fmt: str) -> None:
     """Draw the link state machine (stdout: Mermaid text, or dot with --format dot)."""
-    from workflows import diagram as drawing
+    from shoplink.workflows import diagram as drawing
 
     if output is None:
         click.echo(drawing.mermaid() if fmt == "mermaid" else drawing.dot(), nl=False)

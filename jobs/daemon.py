@@ -23,10 +23,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from jobs.sweep import DEFAULT_BATCH, sweep
-from workflows.clock import Clock, iso, utc_now
-from workflows.timers import next_deadline
-from workflows.uow import UnitOfWork
+from shoplink.jobs.sweep import DEFAULT_BATCH, sweep
+from shoplink.workflows.clock import Clock, iso, utc_now
+from shoplink.workflows.timers import next_deadline
+from shoplink.workflows.uow import UnitOfWork
 
 SAFETY_NET, WAKE_UP, LOOK_AHEAD = "safety-net", "wake-up", "look-ahead"
 # How soon to look again at rows another daemon's batch held during our sweep.

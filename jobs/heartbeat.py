@@ -16,8 +16,8 @@ from types import TracebackType
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from workflows.clock import Clock, utc_now
-from workflows.operations import DaemonHeartbeat
+from shoplink.workflows.clock import Clock, utc_now
+from shoplink.workflows.operations import DaemonHeartbeat
 
 BEAT_EVERY = 5.0
 log = logging.getLogger("shoplink.jobs")

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from jobs.heartbeat import Heartbeat
-from workflows.clock import Clock
+from shoplink.jobs.heartbeat import Heartbeat
+from shoplink.workflows.clock import Clock
 
 log = logging.getLogger("shoplink.jobs")
 
@@ -25,7 +25,7 @@ def instrumented(daemon: Any, engine: Engine, clock: Clock, *, metrics_port: int
     with ExitStack() as stack:
         on_beat = None
         if metrics_port is not None:
-            from jobs.metrics import Metrics
+            from shoplink.jobs.metrics import Metrics
 
             metrics = Metrics()
             sweep = metrics.timed(daemon.sweep)

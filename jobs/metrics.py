@@ -17,8 +17,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from sqlalchemy.engine import Engine
 
-from workflows.errors import BadInput
-from workflows.machine import timers
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.machine import timers
 
 LATENESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -83,8 +83,8 @@ class Metrics(logging.Handler):
         return run
 
     def measure_backlog(self, engine: Engine, now: datetime) -> None:
-        from workflows.health import backlog
-        from workflows.uow import UnitOfWork
+        from shoplink.workflows.health import backlog
+        from shoplink.workflows.uow import UnitOfWork
 
         with UnitOfWork(engine) as uow:
             found = backlog(uow.session, now)

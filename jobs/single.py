@@ -13,7 +13,7 @@ from typing import IO
 
 from sqlalchemy.engine import Engine
 
-from workflows.errors import BadInput
+from shoplink.workflows.errors import BadInput
 
 SUFFIX = ".daemon.lock"
 

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from workflows.machine import timers
-from workflows.timers import apply_due
-from workflows.uow import UnitOfWork
+from shoplink.workflows.machine import timers
+from shoplink.workflows.timers import apply_due
+from shoplink.workflows.uow import UnitOfWork
 
 DEFAULT_BATCH = 500
 log = logging.getLogger("shoplink.jobs")

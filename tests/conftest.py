@@ -20,10 +20,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from cli.main import cli
-from workflows.db import make_engine
-from workflows.schema import upgrade
-from workflows.uow import UnitOfWork
+from shoplink.cli.main import cli
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.schema import upgrade
+from shoplink.workflows.uow import UnitOfWork
 
 ADMIN_URL = os.environ.get(
     "SHOPLINK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -139,7 +139,7 @@ def uow(engine: sa.Engine) -> Callable[[], UnitOfWork]:
 
 @pytest.fixture
 def make_shop(uow: Callable[[], UnitOfWork]) -> Callable[..., dict[str, Any]]:
-    from workflows.shops import add_shop
+    from shoplink.workflows.shops import add_shop
 
     counter = iter(range(1, 10_000))
 
@@ -151,7 +151,7 @@ def make_shop(uow: Callable[[], UnitOfWork]) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def make_account(uow: Callable[[], UnitOfWork]) -> Callable[..., dict[str, Any]]:
-    from workflows.accounts import add_account
+    from shoplink.workflows.accounts import add_account
 
     counter = iter(range(1, 100_000))
 

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflows.models import Account, Base, Shop
-from workflows.types import UTCDateTime
+from shoplink.workflows.models import Account, Base, Shop
+from shoplink.workflows.types import UTCDateTime
 
 
 class ApiToken(Base):

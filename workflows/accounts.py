@@ -10,12 +10,12 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from workflows import validate
-from workflows.errors import BadInput
-from workflows.models import Account
-from workflows.records import read_rows
-from workflows.uow import UnitOfWork
-from workflows.views import account_view
+from shoplink.workflows import validate
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.models import Account
+from shoplink.workflows.records import read_rows
+from shoplink.workflows.uow import UnitOfWork
+from shoplink.workflows.views import account_view
 
 ACCOUNTS = cast(sa.Table, Account.__table__)
 FIELDS = ("username", "nickname", "email", "region", "birth_date", "status")

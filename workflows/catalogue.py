@@ -11,8 +11,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from workflows.models import Base, Link, LinkEvent, Shop
-from workflows.types import UTCDateTime
+from shoplink.workflows.models import Base, Link, LinkEvent, Shop
+from shoplink.workflows.types import UTCDateTime
 
 PRODUCT_STATUSES = ("active", "inactive")
 SHOWCASE_STATES = ("linked", "unlinkable")

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.errors import BadInput
+from shoplink.workflows.errors import BadInput
 
 DEFAULT_URL = "sqlite:///shoplink.db"
 URL_VARIABLE = "SHOPLINK_DATABASE_URL"

@@ -15,13 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflows import accounts, links, shops
-from workflows.clock import iso
-from workflows.db import make_engine
-from workflows.errors import Refused
-from workflows.models import LinkEvent
-from workflows.schema import upgrade
-from workflows.uow import UnitOfWork
+from shoplink.workflows import accounts, links, shops
+from shoplink.workflows.clock import iso
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.errors import Refused
+from shoplink.workflows.models import LinkEvent
+from shoplink.workflows.schema import upgrade
+from shoplink.workflows.uow import UnitOfWork
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SHOP = "Sunny Socks"

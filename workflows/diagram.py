@@ -11,8 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflows.errors import BadInput
-from workflows.machine import TIMER_DEADLINES, LinkMachine
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.machine import TIMER_DEADLINES, LinkMachine
 
 IMAGE_FORMATS = ("svg", "png")
 TEXT_SUFFIXES = {".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".md": "markdown"}

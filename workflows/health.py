@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from workflows.clock import iso
-from workflows.machine import STATES, timers
-from workflows.models import Link
-from workflows.operations import DaemonHeartbeat
-from workflows.schema import HEAD_REVISION, current_revision
-from workflows.types import UTCDateTime
+from shoplink.workflows.clock import iso
+from shoplink.workflows.machine import STATES, timers
+from shoplink.workflows.models import Link
+from shoplink.workflows.operations import DaemonHeartbeat
+from shoplink.workflows.schema import HEAD_REVISION, current_revision
+from shoplink.workflows.types import UTCDateTime
 
 LINKS = Link.__table__
 # A daemon that has not beaten for this long is reported as silent (crashed or stuck).

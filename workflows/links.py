@@ -14,14 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflows import lookup, machine, rules, validate
-from workflows.catalogue import clear_showcase
-from workflows.clock import iso
-from workflows.errors import BadInput, Refused
-from workflows.models import SLOT_STATES, Link, Shop
-from workflows.timers import apply_due
-from workflows.uow import UnitOfWork
-from workflows.views import link_view
+from shoplink.workflows import lookup, machine, rules, validate
+from shoplink.workflows.catalogue import clear_showcase
+from shoplink.workflows.clock import iso
+from shoplink.workflows.errors import BadInput, Refused
+from shoplink.workflows.models import SLOT_STATES, Link, Shop
+from shoplink.workflows.timers import apply_due
+from shoplink.workflows.uow import UnitOfWork
+from shoplink.workflows.views import link_view
 
 SELLER = "seller"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflows import validate
-from workflows.errors import BadInput, NotFound
-from workflows.models import Account, Link, Shop
+from shoplink.workflows import validate
+from shoplink.workflows.errors import BadInput, NotFound
+from shoplink.workflows.models import Account, Link, Shop
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (PostgreSQL raises)
 

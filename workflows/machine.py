@@ -9,9 +9,9 @@ from typing import Any
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
-from workflows.errors import Refused, Violation
-from workflows.limits import DEFAULT_INVITATION_TTL, UNLINK_LOCK
-from workflows.models import Link, LinkEvent
+from shoplink.workflows.errors import Refused, Violation
+from shoplink.workflows.limits import DEFAULT_INVITATION_TTL, UNLINK_LOCK
+from shoplink.workflows.models import Link, LinkEvent
 
 
 class LinkMachine(StateMachine):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from workflows.types import UTCDateTime, sortable_text
+from shoplink.workflows.types import UTCDateTime, sortable_text
 
 OPEN_STATES = ("searched", "verified", "invited", "linked", "unlinkable")
 SLOT_STATES = ("invited", "linked", "unlinkable")

@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workflows.models import Base
-from workflows.types import UTCDateTime
+from shoplink.workflows.models import Base
+from shoplink.workflows.types import UTCDateTime
 
 # What the app and Seller Center see, named by the state a transition reaches. Migration
 # 0002's trigger holds a frozen copy; a test keeps the two equal.

@@ -13,11 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflows.clock import iso
-from workflows.errors import BadInput
-from workflows.models import Account
-from workflows.operations import OutboxConsumer, OutboxEvent
-from workflows.uow import UnitOfWork
+from shoplink.workflows.clock import iso
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.models import Account
+from shoplink.workflows.operations import OutboxConsumer, OutboxEvent
+from shoplink.workflows.uow import UnitOfWork
 
 OUTBOX = OutboxEvent.__table__
 CONSUMERS = OutboxConsumer.__table__

@@ -12,12 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflows import lookup
-from workflows.catalogue import PRODUCT_STATUSES, Product
-from workflows.clock import iso
-from workflows.errors import BadInput, NotFound
-from workflows.records import read_rows
-from workflows.uow import UnitOfWork
+from shoplink.workflows import lookup
+from shoplink.workflows.catalogue import PRODUCT_STATUSES, Product
+from shoplink.workflows.clock import iso
+from shoplink.workflows.errors import BadInput, NotFound
+from shoplink.workflows.records import read_rows
+from shoplink.workflows.uow import UnitOfWork
 
 FIELDS = ("sku", "title", "price", "status")
 SKU = re.compile(r"\S{1,64}")

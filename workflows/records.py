@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workflows.errors import BadInput
+from shoplink.workflows.errors import BadInput
 
 
 def read_rows(path: Path, key: str = "username") -> list[tuple[int, dict[str, Any]]]:

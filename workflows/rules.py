@@ -12,11 +12,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflows.clock import as_utc, iso
-from workflows.errors import Violation
-from workflows.limits import ADULT_AGE, LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
-from workflows.models import Account, Link, Shop
-from workflows.types import UTCDateTime
+from shoplink.workflows.clock import as_utc, iso
+from shoplink.workflows.errors import Violation
+from shoplink.workflows.limits import ADULT_AGE, LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
+from shoplink.workflows.models import Account, Link, Shop
+from shoplink.workflows.types import UTCDateTime
 
 
 def _at(now: datetime) -> sa.BindParameter[datetime]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from workflows.errors import SchemaOutdated
+from shoplink.workflows.errors import SchemaOutdated
 
 # The newest migration in workflows/migrations/versions; a test keeps the two equal.
 HEAD_REVISION = "0005"

@@ -7,14 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflows import lookup, rules, validate
-from workflows.errors import Refused
-from workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
-from workflows.links import settle
-from workflows.models import Link, Shop
-from workflows.products import shop_page
-from workflows.uow import UnitOfWork
-from workflows.views import account_view, shop_view
+from shoplink.workflows import lookup, rules, validate
+from shoplink.workflows.errors import Refused
+from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
+from shoplink.workflows.links import settle
+from shoplink.workflows.models import Link, Shop
+from shoplink.workflows.products import shop_page
+from shoplink.workflows.uow import UnitOfWork
+from shoplink.workflows.views import account_view, shop_view
 
 
 def add_shop(uow: UnitOfWork, name: str, now: datetime, *, region: str | None = None,

@@ -12,14 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflows import lookup
-from workflows.catalogue import SHOWCASE_STATES, Product, ShowcaseItem, record_showcase
-from workflows.clock import iso
-from workflows.errors import BadInput, NotFound, Refused, Violation
-from workflows.links import settle
-from workflows.models import Link
-from workflows.products import parse_sku
-from workflows.uow import UnitOfWork
+from shoplink.workflows import lookup
+from shoplink.workflows.catalogue import SHOWCASE_STATES, Product, ShowcaseItem, record_showcase
+from shoplink.workflows.clock import iso
+from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation
+from shoplink.workflows.links import settle
+from shoplink.workflows.models import Link
+from shoplink.workflows.products import parse_sku
+from shoplink.workflows.uow import UnitOfWork
 
 
 def add_to_showcase(uow: UnitOfWork, raw_id: str | int, skus: list[str],

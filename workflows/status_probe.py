@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflows.db import make_engine, parse_url, redact
-from workflows.health import report
+from shoplink.workflows.db import make_engine, parse_url, redact
+from shoplink.workflows.health import report
 
 CONNECT_TIMEOUT = 5
 

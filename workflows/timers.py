@@ -16,10 +16,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflows.machine import Timer, timers
-from workflows.models import Link, LinkEvent
-from workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING, OutboxEvent
-from workflows.types import UTCDateTime
+from shoplink.workflows.machine import Timer, timers
+from shoplink.workflows.models import Link, LinkEvent
+from shoplink.workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING, OutboxEvent
+from shoplink.workflows.types import UTCDateTime
 
 LINKS = cast(sa.Table, Link.__table__)
 EVENTS = cast(sa.Table, LinkEvent.__table__)

@@ -15,11 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflows import lookup
-from workflows.access import ApiToken
-from workflows.clock import iso
-from workflows.errors import BadInput, NotFound, ShoplinkError
-from workflows.uow import UnitOfWork
+from shoplink.workflows import lookup
+from shoplink.workflows.access import ApiToken
+from shoplink.workflows.clock import iso
+from shoplink.workflows.errors import BadInput, NotFound, ShoplinkError
+from shoplink.workflows.uow import UnitOfWork
 
 ID_LENGTH = 16
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from workflows.clock import iso
-from workflows.models import LinkEvent
+from shoplink.workflows.clock import iso
+from shoplink.workflows.models import LinkEvent
 
 log = logging.getLogger("shoplink.transitions")
 PENDING = "shoplink.transitions"

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.db import session_factory
-from workflows.errors import BadInput
-from workflows.models import Account, Shop
+from shoplink.workflows.db import session_factory
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.models import Account, Shop
 
 
 class UnitOfWork:

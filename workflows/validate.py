@@ -6,8 +6,8 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from workflows.clock import as_utc
-from workflows.errors import BadInput
+from shoplink.workflows.clock import as_utc
+from shoplink.workflows.errors import BadInput
 
 USERNAME = re.compile(r"[a-z0-9_.]{2,24}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

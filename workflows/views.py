@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.clock import iso
-from workflows.models import Account, Link, LinkEvent, Shop
+from shoplink.workflows.clock import iso
+from shoplink.workflows.models import Account, Link, LinkEvent, Shop
 
 
 def account_view(account: Account | Any) -> dict[str, Any]:

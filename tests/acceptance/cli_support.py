@@ -14,7 +14,7 @@ from click.testing import Result
 from freezegun import freeze_time
 
 from tests.conftest import T0
-from workflows.db import make_engine
+from shoplink.workflows.db import make_engine
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

@@ -18,8 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflows.db import make_engine
-from workflows.models import Account, Link, LinkEvent, Shop
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.models import Account, Link, LinkEvent, Shop
 
 SHOPLINK = str(Path(sys.executable).with_name("shoplink"))
 ACCOUNTS_PER_SHOP = 200  # each link needs its own (shop, account) pair: one open link each

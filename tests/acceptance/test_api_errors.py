@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from shoplink.api.app import create_app
 from tests.acceptance.api_support import build_world, error_of
 from tests.conftest import T0
 
@@ -44,8 +44,8 @@ def test_a_refusal_is_409_with_every_failed_rule_and_the_rejected_link(engine, m
     world = build_world(engine)
     shop = make_shop("Probation Shop", probation_until="2026-04-01T00:00:00Z")
     make_account("gus", region="GB")
-    from workflows.tokens import issue_token
-    from workflows.uow import UnitOfWork
+    from shoplink.workflows.tokens import issue_token
+    from shoplink.workflows.uow import UnitOfWork
 
     token = issue_token(UnitOfWork(engine), T0, shop_ref="Probation Shop")["token"]
     response = world.client.post(f"/v1/shops/{shop['id']}/links", json={"account": "gus"},
@@ -64,7 +64,7 @@ def test_an_unexpected_failure_is_500_internal_with_no_detail(engine, monkeypatc
     def broken(*args, **kwargs):
         raise sa.exc.OperationalError("SELECT secret FROM shops", {}, Exception("password=x"))
 
-    monkeypatch.setattr("workflows.shops.show_shop", broken)
+    monkeypatch.setattr("shoplink.workflows.shops.show_shop", broken)
     response = world.call("seller", "GET", f"/v1/shops/{world.shop_id}")
     assert response.status_code == 500
     assert response.json() == {"error": {"code": "internal", "message": "internal error"}}
@@ -94,7 +94,7 @@ def test_the_openapi_document_lists_every_route_of_the_spec(engine):
 
 
 def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
-    from workflows.db import make_engine
+    from shoplink.workflows.db import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/shoplink.db")
     response = TestClient(create_app(engine)).get("/healthz")

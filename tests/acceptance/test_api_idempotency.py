@@ -7,7 +7,7 @@ import threading
 import sqlalchemy as sa
 
 from tests.acceptance.api_support import build_world, error_of
-from workflows.models import Link, LinkEvent
+from shoplink.workflows.models import Link, LinkEvent
 
 
 def _count(engine, model, *where):

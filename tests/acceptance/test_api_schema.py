@@ -15,9 +15,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
+from shoplink.api.app import create_app
 from tests.acceptance.api_support import World, build_world
-from workflows.db import make_engine
+from shoplink.workflows.db import make_engine
 
 pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,

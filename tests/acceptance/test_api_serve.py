@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import T0
-from workflows.clock import iso
+from shoplink.workflows.clock import iso
 
 pytestmark = pytest.mark.slow
 
@@ -119,7 +119,7 @@ def test_a_bad_fake_clock_is_bad_input(run_cli, monkeypatch):
 def test_help_does_not_import_the_web_stack():
     probe = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
              "CliRunner().invoke(cli, ['--help']); CliRunner().invoke(cli, ['serve', '--help']); "
-             "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'api.app') "
+             "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'shoplink.api.app') "
              "if m in sys.modules))")
     output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True).stdout

@@ -8,9 +8,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from shoplink.api.app import create_app
 from tests.conftest import T0
-from workflows.access import ApiToken
+from shoplink.workflows.access import ApiToken
 
 
 def _issue(run_cli, *args):

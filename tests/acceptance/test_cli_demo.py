@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from shoplink.cli.main import cli
 
 
 def demo(*args: str, env: dict[str, str | None] | None = None):

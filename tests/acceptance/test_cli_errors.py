@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from cli.main import cli
+from shoplink.cli.main import cli
 from tests.acceptance.cli_support import data_of, error_of
 from tests.conftest import ADMIN_URL, _admin_engine
-from workflows.schema import HEAD_REVISION
+from shoplink.workflows.schema import HEAD_REVISION
 
 PASSWORD = "s3cr3t-pw"
 
@@ -135,12 +135,12 @@ def test_the_environment_names_the_database_and_db_overrides_it(tmp_path):
 
 def test_an_unexpected_failure_is_exit_1_internal_and_a_traceback_only_with_debug(
         run_cli, monkeypatch):
-    import workflows.shops
+    from shoplink.workflows import shops
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr(workflows.shops, "list_shops", explode)
+    monkeypatch.setattr(shops, "list_shops", explode)
     human = run_cli("shop", "list")
     assert human.exit_code == 1
     assert human.stderr == ("error: unexpected failure: RuntimeError "

@@ -7,7 +7,7 @@ import pytest
 from tests.acceptance import cli_support as cli
 from tests.acceptance.cli_support import DAY, HOUR, SECOND, data_of, error_of, snapshot
 from tests.conftest import T0
-from workflows.clock import iso
+from shoplink.workflows.clock import iso
 
 LINK_KEYS = {"id", "shop", "shop_id", "account", "nickname", "email", "state", "created_at",
              "invited_at", "expires_at", "linked_at", "unlockable_at", "ended_at"}

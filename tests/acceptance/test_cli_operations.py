@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from cli.main import cli
+from shoplink.cli.main import cli
 from tests.conftest import T0
 
 SHOPLINK = str(Path(sys.executable).with_name("shoplink"))

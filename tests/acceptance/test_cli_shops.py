@@ -6,7 +6,7 @@ import pytest
 
 from tests.acceptance.cli_support import HOUR, clock, data_of, refused_cleanly
 from tests.conftest import T0
-from workflows.links import accept_link, new_link
+from shoplink.workflows.links import accept_link, new_link
 
 SHOP_KEYS = {"id", "name", "region", "probation_ends_at", "official_account"}
 

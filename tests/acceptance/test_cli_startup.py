@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = {"sqlalchemy", "alembic", "apscheduler", "statemachine"}
 PROBE = """
 import json, sys
-from cli.main import cli
+from shoplink.cli.main import cli
 try:
     cli(sys.argv[1:], prog_name="shoplink")
     code = 0

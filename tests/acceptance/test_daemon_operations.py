@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
-from cli.main import cli
+from shoplink.cli.main import cli
 from tests.acceptance.daemons import SHOPLINK, insert_due_links, wait_until
-from workflows.db import make_engine
-from workflows.operations import DaemonHeartbeat
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.operations import DaemonHeartbeat
 
 pytestmark = pytest.mark.slow
 SECOND = timedelta(seconds=1)

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from tests.conftest import T0
-from workflows.db import make_engine
-from workflows.products import add_product
-from workflows.shops import set_official
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.products import add_product
+from shoplink.workflows.shops import set_official
 
 HOUR = timedelta(hours=1)
 

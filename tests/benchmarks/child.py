@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from workflows.db import make_engine
+from shoplink.workflows.db import make_engine
 
 
 def peak_mb() -> float:
@@ -42,7 +42,7 @@ def sweep(url: str, batch: str = "0") -> dict:
 def deadlines(url: str) -> dict:
     """shoplink's way to add a deadline: write it into the link row (one UPDATE, one commit
     per deadline, as `link invite` does), for every pending link."""
-    from workflows.models import Link
+    from shoplink.workflows.models import Link
 
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -67,7 +67,7 @@ def peer(url: str) -> dict:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from workflows.models import Link
+    from shoplink.workflows.models import Link
 
     engine = make_engine(url)
     with engine.connect() as connection:

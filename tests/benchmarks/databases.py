@@ -15,8 +15,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from workflows.db import make_engine
-from workflows.schema import upgrade
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.schema import upgrade
 
 
 class Databases:

@@ -28,8 +28,8 @@ from tests.benchmarks.seed import (
     link,
     shops,
 )
-from workflows.db import make_engine
-from workflows.models import Account, Link, LinkEvent, Shop
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.models import Account, Link, LinkEvent, Shop
 
 TARGET_MS = 250
 LEAD = 2.0  # seconds between writing the deadlines and the first of them

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
-from workflows.types import UTCDateTime
+from shoplink.workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
+from shoplink.workflows.types import UTCDateTime
 
 EVENTS = (  # event, from, to, deadline column, whether the link ends
     ("expire", "invited", "expired", "expires_at", True),

@@ -22,7 +22,7 @@ def cpu_model() -> str:
 def postgres_version(url: str) -> str:
     import sqlalchemy as sa
 
-    from workflows.db import make_engine
+    from shoplink.workflows.db import make_engine
 
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     try:

@@ -16,7 +16,7 @@ from tests.benchmarks.harness import Context, Row, in_subprocess, median
 from tests.benchmarks.limit import baseline_sql
 from tests.benchmarks.seed import NOW, due_database
 from tests.benchmarks.sweep import measure, real_sweep
-from workflows.db import make_engine
+from shoplink.workflows.db import make_engine
 
 TIME_TARGET = 1.5
 MEMORY_LIMIT_MB = 150
@@ -25,8 +25,8 @@ FLAT = 1.2  # "flat": ten times the rows may cost at most a fifth more memory
 
 def _lookup_ms(url: str, times: int = 50) -> float:
     """Median time of the sweep's claim query (the first batch of each timer), read only."""
-    from workflows.machine import timers
-    from workflows.timers import _due
+    from shoplink.workflows.machine import timers
+    from shoplink.workflows.timers import _due
 
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     spent = []

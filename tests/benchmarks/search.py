@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from tests.benchmarks.harness import Context, Row, percentile
 from tests.benchmarks.seed import ACCOUNT_COLUMNS, accounts, bulk_insert, nickname, username
-from workflows.db import make_engine
-from workflows.models import Account
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.models import Account
 
 TARGET_MS = 5.0
 KINDS = {
@@ -36,8 +36,8 @@ def _database(ctx: Context, count: int) -> str:
 
 
 def run(ctx: Context) -> None:
-    from workflows.accounts import search_accounts
-    from workflows.uow import UnitOfWork
+    from shoplink.workflows.accounts import search_accounts
+    from shoplink.workflows.uow import UnitOfWork
 
     count, queries = ctx.sizes.search_accounts, ctx.sizes.search_queries
     engine = make_engine(_database(ctx, count))

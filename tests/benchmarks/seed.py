@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from workflows.db import make_engine
-from workflows.models import Account, Link, Shop
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.models import Account, Link, Shop
 
 if TYPE_CHECKING:
     from tests.benchmarks.harness import Context
@@ -96,7 +96,7 @@ def nickname(i: int) -> str:
 
 
 def accounts(count: int, start: int = 1) -> Iterator[tuple]:
-    from workflows.validate import search_key
+    from shoplink.workflows.validate import search_key
 
     for i in range(start, start + count):
         nick = nickname(i)

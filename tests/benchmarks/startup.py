@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tests.benchmarks.harness import Context, Row, median
 from tests.benchmarks.lateness import shoplink
 from tests.benchmarks.seed import load_links
-from workflows.db import make_engine
+from shoplink.workflows.db import make_engine
 
 HELP_TARGET = 1.5
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tests.benchmarks.harness import Context, Row, median, timed
 from tests.benchmarks.limit import baseline_sql
 from tests.benchmarks.seed import NOW, due_database
-from workflows.db import make_engine
+from shoplink.workflows.db import make_engine
 
 TARGET = 3.0
 # What the per-batch commits cost on SQLite: a 64 MB page cache (the default is 2 MB),
@@ -28,15 +28,15 @@ RELAXED = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=10000",
 def real_sweep(engine: sa.Engine, now: datetime, batch: int | None = None) -> int:
     """jobs.sweep.sweep when it exists, else the same loop over apply_due."""
     try:
-        from jobs.sweep import DEFAULT_BATCH, sweep
+        from shoplink.jobs.sweep import DEFAULT_BATCH, sweep
     except ImportError:
         return _loop(engine, now, batch or 500)
     return sweep(engine, now, batch=batch or DEFAULT_BATCH).total
 
 
 def _loop(engine: sa.Engine, now: datetime, batch: int) -> int:
-    from workflows.timers import apply_due
-    from workflows.uow import UnitOfWork
+    from shoplink.workflows.timers import apply_due
+    from shoplink.workflows.uow import UnitOfWork
 
     total = 0
     while True:

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from workflows.clock import utc_now
-from workflows.errors import Refused
-from workflows.links import accept_link, new_link, unlink_link
-from workflows.models import Account, Link, LinkEvent, Shop
-from workflows.uow import UnitOfWork
+from shoplink.workflows.clock import utc_now
+from shoplink.workflows.errors import Refused
+from shoplink.workflows.links import accept_link, new_link, unlink_link
+from shoplink.workflows.models import Account, Link, LinkEvent, Shop
+from shoplink.workflows.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
 SECOND = timedelta(seconds=1)

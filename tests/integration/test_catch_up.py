@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from tests.conftest import T0
 from tests.integration.flows import DAY, codes, linked, raw_link, refused, stored_states
-from workflows import rules
-from workflows.clock import iso
-from workflows.links import list_links, marketing_accounts, new_link, show_link
-from workflows.models import Link, Shop
-from workflows.shops import show_shop
+from shoplink.workflows import rules
+from shoplink.workflows.clock import iso
+from shoplink.workflows.links import list_links, marketing_accounts, new_link, show_link
+from shoplink.workflows.models import Link, Shop
+from shoplink.workflows.shops import show_shop
 
 HOUR = timedelta(hours=1)
 EXPIRES = T0 + 48 * HOUR

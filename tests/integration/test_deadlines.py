@@ -21,9 +21,9 @@ from tests.integration.flows import (
     raw_link,
     refused,
 )
-from workflows.clock import iso
-from workflows.errors import BadInput
-from workflows.links import (
+from shoplink.workflows.clock import iso
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.links import (
     accept_link,
     cancel_link,
     decline_link,

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from jobs.heartbeat import Heartbeat
-from jobs.metrics import Metrics
+from shoplink.jobs.heartbeat import Heartbeat
+from shoplink.jobs.metrics import Metrics
 from tests.conftest import T0
-from workflows.operations import DaemonHeartbeat
+from shoplink.workflows.operations import DaemonHeartbeat
 
 
 class Clock:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from tests.conftest import T0
 from tests.integration.flows import DAY, codes, raw_link, refused
-from workflows.links import (
+from shoplink.workflows.links import (
     accept_link,
     cancel_link,
     decline_link,
@@ -16,7 +16,7 @@ from workflows.links import (
     show_link,
     unlink_link,
 )
-from workflows.models import LinkEvent
+from shoplink.workflows.models import LinkEvent
 
 LATER = T0 + DAY
 

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from tests.conftest import T0
 from tests.integration import shoplink_process as shoplink
-from workflows.db import make_engine
-from workflows.errors import Refused
-from workflows.links import accept_link, decline_link, new_link, unlink_link
-from workflows.outbox import read_events
-from workflows.timers import apply_due
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.errors import Refused
+from shoplink.workflows.links import accept_link, decline_link, new_link, unlink_link
+from shoplink.workflows.outbox import read_events
+from shoplink.workflows.timers import apply_due
 
 DAY = timedelta(days=1)
 

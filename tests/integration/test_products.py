@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import T0
-from workflows.errors import BadInput, NotFound
-from workflows.products import add_product, import_products, list_products, update_product
-from workflows.shops import set_official, show_official
+from shoplink.workflows.errors import BadInput, NotFound
+from shoplink.workflows.products import add_product, import_products, list_products, update_product
+from shoplink.workflows.shops import set_official, show_official
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

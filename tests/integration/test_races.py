@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 from tests.conftest import T0
 from tests.integration.flows import DAY, codes, link_history, stored_states
-from workflows.db import make_engine
-from workflows.errors import Refused
-from workflows.links import accept_link, invite_link, new_link
-from workflows.uow import UnitOfWork
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.errors import Refused
+from shoplink.workflows.links import accept_link, invite_link, new_link
+from shoplink.workflows.uow import UnitOfWork
 
 WORKERS = 20
 Call = Callable[[UnitOfWork], Any]
@@ -133,7 +133,7 @@ def test_twenty_clicks_on_one_invitation_make_one_link_and_no_integrity_error(
 
 def test_answers_racing_on_one_invitation_leave_exactly_one_winner(make_shop, make_account,
                                                                    uow, race_engine):
-    from workflows.links import cancel_link, decline_link, show_link
+    from shoplink.workflows.links import cancel_link, decline_link, show_link
 
     make_shop("Acme")
     make_account("alice")
@@ -151,7 +151,7 @@ def test_answers_racing_on_one_invitation_leave_exactly_one_winner(make_shop, ma
 
 def test_shops_claiming_one_official_account_at_once_leave_it_to_one(make_shop, make_account,
                                                                      uow, race_engine):
-    from workflows.shops import set_official
+    from shoplink.workflows.shops import set_official
 
     make_account("acme", nickname="ACME")
     shops = [make_shop(name)["name"] for name in ("Acme", "ACME", "acme!", "Acme.", "a.c.m.e",

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import T0
 from tests.integration.flows import DAY, codes, linked, raw_link, refused, set_column
-from workflows.links import (
+from shoplink.workflows.links import (
     accept_link,
     cancel_link,
     decline_link,
@@ -18,8 +18,8 @@ from workflows.links import (
     show_link,
     unlink_link,
 )
-from workflows.models import Account, Shop
-from workflows.shops import set_official, show_official
+from shoplink.workflows.models import Account, Shop
+from shoplink.workflows.shops import set_official, show_official
 
 FULL = "shop 'Acme' already has 4 of 4 marketing accounts (invitations included)"
 

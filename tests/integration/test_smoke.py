@@ -1,4 +1,4 @@
-from workflows.links import accept_link, new_link
+from shoplink.workflows.links import accept_link, new_link
 from tests.conftest import T0
 
 

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from cli.main import cli
+from shoplink.cli.main import cli
 from tests.conftest import T0
-from workflows.links import accept_link, new_link
-from workflows.operations import DaemonHeartbeat
-from workflows.schema import HEAD_REVISION
+from shoplink.workflows.links import accept_link, new_link
+from shoplink.workflows.operations import DaemonHeartbeat
+from shoplink.workflows.schema import HEAD_REVISION
 
 TTL = timedelta(hours=48)
 
@@ -103,8 +103,8 @@ def test_an_old_schema_exits_7_and_is_not_upgraded(tmp_path: Path):
     from alembic import command
     from alembic.config import Config
 
-    from workflows.db import make_engine
-    from workflows.schema import MIGRATIONS, current_revision
+    from shoplink.workflows.db import make_engine
+    from shoplink.workflows.schema import MIGRATIONS, current_revision
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     config = Config()

@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from jobs.sweep import sweep
+from shoplink.jobs.sweep import sweep
 from tests.conftest import T0
-from workflows.clock import utc_now
-from workflows.links import accept_link, new_link
-from workflows.models import Link, LinkEvent
+from shoplink.workflows.clock import utc_now
+from shoplink.workflows.links import accept_link, new_link
+from shoplink.workflows.models import Link, LinkEvent
 
 SECOND = timedelta(seconds=1)
 HOUR = timedelta(hours=1)

@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from jobs.daemon import WAKE_UP, Daemon
+from shoplink.jobs.daemon import WAKE_UP, Daemon
 from tests.conftest import T0
-from workflows.db import make_engine
-from workflows.links import cancel_link, new_link
-from workflows.models import Link
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.links import cancel_link, new_link
+from shoplink.workflows.models import Link
 
 SECOND = timedelta(seconds=1)
 HOUR = timedelta(hours=1)

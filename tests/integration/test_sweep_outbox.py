@@ -12,15 +12,15 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from jobs.sweep import sweep
+from shoplink.jobs.sweep import sweep
 from tests.conftest import T0, _empty_postgres
-from workflows.accounts import add_account
-from workflows.db import make_engine
-from workflows.links import accept_link, cancel_link, new_link
-from workflows.outbox import read_events
-from workflows.shops import add_shop
-from workflows.timers import apply_due
-from workflows.uow import UnitOfWork
+from shoplink.workflows.accounts import add_account
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.links import accept_link, cancel_link, new_link
+from shoplink.workflows.outbox import read_events
+from shoplink.workflows.shops import add_shop
+from shoplink.workflows.timers import apply_due
+from shoplink.workflows.uow import UnitOfWork
 
 DAY = timedelta(days=1)
 

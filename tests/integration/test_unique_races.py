@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from workflows.accounts import add_account
-from workflows.errors import BadInput
-from workflows.shops import add_shop
+from shoplink.workflows.accounts import add_account
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.shops import add_shop
 from tests.conftest import T0
 
 WORKERS = 8

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workflows import machine
-from workflows.errors import Refused, Violation
-from workflows.models import Link
+from shoplink.workflows import machine
+from shoplink.workflows.errors import Refused, Violation
+from shoplink.workflows.models import Link
 
 T = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from workflows.errors import BadInput
-from workflows.products import parse_price, parse_sku, parse_status, parse_title
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.products import parse_price, parse_sku, parse_status, parse_title
 
 
 @pytest.mark.parametrize(("typed", "stored"), [

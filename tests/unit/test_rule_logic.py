@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from workflows import rules, validate
-from workflows.errors import BadInput
-from workflows.models import Account, Shop
+from shoplink.workflows import rules, validate
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.models import Account, Shop
 
 SECOND = timedelta(seconds=1)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import cli
-from workflows.diagram import markdown
-from workflows.machine import STATES
+from shoplink.cli.main import cli
+from shoplink.workflows.diagram import markdown
+from shoplink.workflows.machine import STATES
 
 ROOT = Path(__file__).resolve().parents[2]
 # The document that shows the diagram; the lead repoints this at README.md.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import workflows.catalogue  # noqa: F401 - its tables join Base.metadata
-from workflows.models import Base
+import shoplink.workflows.catalogue  # noqa: F401 - its tables join Base.metadata
+from shoplink.workflows.models import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

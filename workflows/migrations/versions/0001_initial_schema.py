@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from workflows.types import UTCDateTime, sortable_text
+from shoplink.workflows.types import UTCDateTime, sortable_text
 
 revision = "0001"
 down_revision = None

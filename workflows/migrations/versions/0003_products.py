@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from workflows.types import UTCDateTime
+from shoplink.workflows.types import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
