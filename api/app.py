@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from shoplink.api import errors, links, schemas, shops
 from shoplink.workflows.clock import Clock, utc_now
+from shoplink.workflows.db import READ_ONLY
 
 DESCRIPTION = (
     "Link TikTok accounts to a TikTok Shop as marketing accounts. Every route but "
@@ -40,7 +41,7 @@ def healthz(request: Request) -> JSONResponse:
     """200 when the database answers; no token needed."""
     try:
         with request.app.state.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+            connection.execution_options(**{READ_ONLY: True}).execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:
         errors.log.warning("health check failed", extra={"action": "healthz"})
         return JSONResponse(errors.document("internal", "the database does not answer"), 503)

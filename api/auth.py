@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
 from shoplink.workflows.clock import as_utc
+from shoplink.workflows.db import READ_ONLY
 from shoplink.workflows.errors import NotFound
 from shoplink.workflows.models import Link
 from shoplink.workflows.tokens import Principal, Unauthorized, authenticate
@@ -63,7 +64,7 @@ def an_account(who: Authenticated) -> Caller:
 
 
 def _owners(who: Caller, link_id: int) -> tuple[int, int] | None:
-    with who.engine.connect() as connection:
+    with who.engine.connect().execution_options(**{READ_ONLY: True}) as connection:
         row = connection.execute(
             sa.select(Link.shop_id, Link.account_id).where(Link.id == link_id)
         ).first()

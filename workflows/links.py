@@ -19,7 +19,7 @@ from shoplink.workflows.catalogue import clear_showcase
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, Refused
 from shoplink.workflows.models import SLOT_STATES, Link, Shop
-from shoplink.workflows.timers import apply_due
+from shoplink.workflows.timers import apply_due, overdue
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
@@ -31,6 +31,21 @@ def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
     shop = uow.lock_shop(shop_id)
     apply_due(uow.session, now, shop_id=shop_id)
     return shop
+
+
+def catch_up(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime) -> None:
+    """Start of a read (`uow.reading()`): only if a timer of these shops (None: any) is
+    overdue, apply them in a short write transaction of their own. A read that finds
+    nothing overdue takes no lock and writes nothing (SPEC section 2)."""
+    if not overdue(uow.session, now, shop_ids=shop_ids):
+        return
+    uow.session.rollback()  # leave the read: a SQLite snapshot cannot safely start writing
+    if shop_ids is None:
+        apply_due(uow.session, now)
+    for shop_id in sorted(shop_ids or ()):  # one lock order, so two callers never deadlock
+        settle(uow, shop_id, now)
+    uow.commit()
+    uow.begin_read()
 
 
 def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
@@ -153,11 +168,10 @@ def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, 
 
 def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
     key = lookup.link_id(raw_id)
-    with uow:
-        settle(uow, lookup.link_shop_id(uow.session, key), now)
-        view = link_view(lookup.link_for_update(uow.session, key), history=True)
-        uow.commit()
-    return view
+    with uow.reading():
+        catch_up(uow, [lookup.link_shop_id(uow.session, key)], now)
+        link = uow.session.execute(sa.select(Link).where(Link.id == key)).unique().scalar_one()
+        return link_view(link, history=True)
 
 
 def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
@@ -167,43 +181,38 @@ def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
     unknown = [s for s in wanted if s not in machine.STATES]
     if unknown:
         raise BadInput(f"unknown state {unknown[0]!r}: use one of {', '.join(machine.STATES)}")
-    with uow:
+    with uow.reading():
         query = sa.select(Link).order_by(Link.id.desc()).limit(limit)
         if shop_ref is not None:
-            shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
-            query = query.where(Link.shop_id == shop.id)
+            shop_id = lookup.shop(uow.session, shop_ref).id
+            catch_up(uow, [shop_id], now)
+            query = query.where(Link.shop_id == shop_id)
         else:
-            apply_due(uow.session, now)
+            catch_up(uow, None, now)
         if wanted:
             query = query.where(Link.state.in_(wanted))
-        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
-        uow.commit()
-    return views
+        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
 
 
 def marketing_accounts(uow: UnitOfWork, shop_ref: str, now: datetime) -> list[dict[str, Any]]:
     """The Marketing accounts tab: the links holding one of the shop's four slots."""
-    with uow:
-        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
+    with uow.reading():
+        shop_id = lookup.shop(uow.session, shop_ref).id
+        catch_up(uow, [shop_id], now)
         query = (
             sa.select(Link)
-            .where(Link.shop_id == shop.id, Link.state.in_(SLOT_STATES))
+            .where(Link.shop_id == shop_id, Link.state.in_(SLOT_STATES))
             .order_by(Link.id)
         )
-        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
-        uow.commit()
-    return views
+        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
 
 
 def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:
     """The account's invitations still open at `now`, newest first (the TikTok app's inbox)."""
-    with uow:
-        account = lookup.account(uow.session, username)
-        mine = sa.and_(Link.account_id == account.id, Link.state == "invited")
+    with uow.reading():
+        account_id = lookup.account(uow.session, username).id
+        mine = sa.and_(Link.account_id == account_id, Link.state == "invited")
         shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
-        for shop_id in sorted(shop_ids):  # one lock order, so two callers never deadlock
-            settle(uow, shop_id, now)
+        catch_up(uow, list(shop_ids), now)
         query = sa.select(Link).where(mine).order_by(Link.id.desc())
-        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
-        uow.commit()
-    return views
+        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from shoplink.workflows import lookup, rules, validate
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
-from shoplink.workflows.links import settle
+from shoplink.workflows.links import catch_up, settle
 from shoplink.workflows.models import Link, Shop
 from shoplink.workflows.products import shop_page
 from shoplink.workflows.uow import UnitOfWork
@@ -42,8 +42,9 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 def show_shop(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
-    with uow:
-        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
+    with uow.reading():
+        shop = lookup.shop(uow.session, shop_ref)
+        catch_up(uow, [shop.id], now)
         view = shop_view(shop)
         by_state = dict(
             uow.session.execute(
@@ -63,7 +64,6 @@ def show_shop(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
             window_days=LINK_WINDOW.days,
             links_by_state=by_state,
         )
-        uow.commit()
     return view
 
 

@@ -169,3 +169,18 @@ def next_deadline(session: Session) -> datetime | None:
     dialect = session.get_bind().dialect
     found = [UTCDateTime().process_result_value(c, dialect) for c in candidates if c is not None]
     return min((f for f in found if f is not None), default=None)
+
+
+def overdue(session: Session, now: datetime, *, shop_ids: list[int] | None = None) -> bool:
+    """Whether any timer transition is due at `now` (of these shops, or of any): one read.
+
+    A read asks this first and catches up only when it must (SPEC section 2)."""
+    at = sa.literal(now, UTCDateTime())
+    checks = []
+    for timer in timers():
+        query = sa.select(LINKS.c.id).where(LINKS.c.state == timer.source,
+                                            LINKS.c[timer.deadline] <= at)
+        if shop_ids is not None:
+            query = query.where(LINKS.c.shop_id.in_(shop_ids))
+        checks.append(sa.exists(query))
+    return bool(session.execute(sa.select(sa.or_(*checks))).scalar())

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from shoplink.workflows.db import session_factory
+from shoplink.workflows.db import READ_ONLY, session_factory
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.models import Account, Shop
 
@@ -20,6 +20,7 @@ class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._factory: sessionmaker[Session] = session_factory(engine)
+        self._read_only = False
 
     @property
     def dialect(self) -> str:
@@ -27,7 +28,18 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
+        if self._read_only:
+            self.begin_read()
         return self
+
+    def reading(self) -> UnitOfWork:
+        """`with uow.reading():` a transaction that only reads: no lock, nothing written."""
+        self._read_only = True
+        return self
+
+    def begin_read(self) -> None:
+        """Start the session's next transaction as a read (after a commit or rollback too)."""
+        self.session.connection(execution_options={READ_ONLY: True})
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
