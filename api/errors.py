@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from shoplink.api.schemas import ErrorDocument
@@ -20,7 +22,8 @@ INTERNAL = (500, {"error": {"code": "internal", "message": "internal error"}})
 DESCRIPTIONS = {
     400: "bad input", 401: "no, unknown or revoked token", 404: "absent or out of reach",
     409: "refused by a rule or by the link's state", 422: "a body or query that does not parse",
-    500: "unexpected failure (no detail)", 503: "the database does not answer",
+    500: "unexpected failure (no detail)",
+    503: "the database does not answer, or no connection was free in time (Retry-After)",
 }
 
 
@@ -76,6 +79,19 @@ def _http(request: Request, failure: Exception) -> JSONResponse:
                         headers=getattr(failure, "headers", None))
 
 
+RETRY_AFTER_SECONDS = 1
+
+
+def _busy(request: Request, failure: Exception) -> JSONResponse:
+    """No connection within the pool's timeout (or SQLite still locked): come back soon."""
+    if isinstance(failure, OperationalError) and "database is locked" not in str(failure):
+        return _unexpected(request, failure)
+    log.warning("database busy", extra={"action": "api", "path": request.url.path,
+                                        "reason": type(failure).__name__})
+    return JSONResponse(document("unavailable", "the server is busy: retry in a moment"), 503,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def _unexpected(request: Request, failure: Exception) -> JSONResponse:
     log.exception("unexpected failure", extra={"action": "api", "path": request.url.path})
     return JSONResponse(INTERNAL[1], INTERNAL[0])
@@ -85,4 +101,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ShoplinkError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(PoolTimeout, _busy)
+    app.add_exception_handler(OperationalError, _busy)
     app.add_exception_handler(Exception, _unexpected)
