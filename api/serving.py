@@ -61,11 +61,13 @@ class Sizing:
 def application(url: str, sizing: Sizing, *, clock: Clock = utc_now,
                 ttl: timedelta | None = None) -> FastAPI:
     """The API over a pool sized by `sizing`, running at most `sizing.threads` requests."""
+    from shoplink.api import timing
     from shoplink.api.app import create_app
     from shoplink.workflows.db import make_engine
 
-    engine = make_engine(url, pool_size=sizing.connections, max_overflow=0,
-                         pool_timeout=sizing.pool_timeout)
+    engine = make_engine(url, poolclass=timing.TimedQueuePool, pool_size=sizing.connections,
+                         max_overflow=0, pool_timeout=sizing.pool_timeout)
+    timing.instrument(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +77,9 @@ def application(url: str, sizing: Sizing, *, clock: Clock = utc_now,
         yield
         engine.dispose()
 
-    return create_app(engine, clock=clock, ttl=ttl, lifespan=lifespan)
+    app = create_app(engine, clock=clock, ttl=ttl, lifespan=lifespan)
+    timing.install(app)
+    return app
 
 
 def from_environment() -> FastAPI:

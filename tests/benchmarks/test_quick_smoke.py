@@ -16,7 +16,8 @@ from tests.benchmarks.harness import FIELDS, Sizes
 pytestmark = pytest.mark.slow
 # PostgreSQL runs the measurements whose SQL or loading differs by backend; the rest
 # (subprocesses, the daemon, APScheduler) is exercised on SQLite, where it is cheaper.
-PER_BACKEND = {"sqlite": MEASUREMENTS, "postgresql": ("sweep", "scale", "workflow", "search", "load")}
+PER_BACKEND = {"sqlite": MEASUREMENTS,
+               "postgresql": ("sweep", "scale", "workflow", "search", "load")}
 TITLES = {"sweep": "sweep", "peer": "peer:", "lateness": "lateness", "scale": "due beside",
           "workflow": "workflow:", "search": "search", "startup": "start-up", "load": "load:"}
 
