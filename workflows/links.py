@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup, machine, rules, validate
-from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, Refused
-from shoplink.workflows.models import SLOT_STATES, Link
+from shoplink.workflows.machine import SLOT_STATES
+from shoplink.workflows.models import Link
 from shoplink.workflows.showcase import clear_showcase
 from shoplink.workflows.timers import apply_due, settle
 from shoplink.workflows.uow import UnitOfWork
@@ -50,28 +50,28 @@ def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
     return view
 
 
-PreCheck = Callable[[UnitOfWork, Link], None]
 FollowUp = Callable[[Session, Link, datetime], None]
 
 
 def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor: str,
-         pre_check: PreCheck | None = None, recheck_rules: bool = False,
+         answering: str | None = None, recheck_rules: bool = False,
          ttl: timedelta | None = None, follow_up: FollowUp | None = None) -> dict[str, Any]:
-    """Fire `event` on one link, refusing in the order a person reads the reasons: the
-    caller's pre-check, then the link's state, then (if asked) every linking rule."""
+    """Fire `event` on one link; the machine refuses in the order a person reads the
+    reasons (who answers, the link's state, its validators), then every linking rule."""
     key = lookup.link_id(raw_id)
     with uow:
         shop = settle(uow, lookup.link_shop_id(uow.session, key), now)
         link = lookup.link_for_update(uow.session, key)
         try:
-            if pre_check is not None:
-                pre_check(uow, link)
+            if answering is not None and answering != link.account.username:
+                lookup.account(uow.session, answering)  # an unknown account is not found
             violations = []
             if recheck_rules and event in machine.allowed_events(link.state):
                 account = uow.lock_account(link.account_id)
                 violations = rules.for_marketing_link(uow.session, shop, account, now,
                                                       link_id=link.id)
-            machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl)
+            machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl,
+                         answering=answering)
             if follow_up is not None:
                 follow_up(uow.session, link, now)
         except Refused:
@@ -97,32 +97,19 @@ def _invitation_ttl(ttl: timedelta | None) -> timedelta | None:
     return ttl
 
 
-def _answered_by(username: str) -> PreCheck:
-    """Only the invited account answers, and only an invitation that has not expired."""
-    def check(uow: UnitOfWork, link: Link) -> None:
-        if link.account.username != username:
-            lookup.account(uow.session, username)  # an unknown account is not found (exit 3)
-            raise Refused.one("not_invitee",
-                              f"link {link.id} invites @{link.account.username}, not @{username}")
-        if link.state == "expired":
-            raise Refused.one("invitation_expired",
-                              f"the invitation of link {link.id} expired at {iso(link.expires_at)}")
-    return check
-
-
 def accept_link(uow: UnitOfWork, raw_id: str | int, username: str,
                 now: datetime) -> dict[str, Any]:
     """The invited account accepts: the rules are checked a last time."""
     account = validate.username(username)
     return _act(uow, raw_id, "accept", now, actor=f"account:{account}",
-                pre_check=_answered_by(account), recheck_rules=True)
+                answering=account, recheck_rules=True)
 
 
 def decline_link(uow: UnitOfWork, raw_id: str | int, username: str,
                  now: datetime) -> dict[str, Any]:
     account = validate.username(username)
     return _act(uow, raw_id, "decline", now, actor=f"account:{account}",
-                pre_check=_answered_by(account))
+                answering=account)
 
 
 def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
@@ -130,17 +117,9 @@ def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, 
     return _act(uow, raw_id, "cancel", now, actor=SELLER)
 
 
-def _unlock_reached(uow: UnitOfWork, link: Link) -> None:
-    """A link still inside its 24-hour lock says when it can be unlinked."""
-    if link.state == "linked" and link.unlockable_at is not None:
-        raise Refused.one("unlink_too_early",
-                          f"link {link.id} can be unlinked from {iso(link.unlockable_at)}, "
-                          f"24 hours after it was linked")
-
-
 def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
     """The seller ends a link, once its 24-hour lock has passed; its showcase empties with it."""
-    return _act(uow, raw_id, "unlink", now, actor=SELLER, pre_check=_unlock_reached,
+    return _act(uow, raw_id, "unlink", now, actor=SELLER,
                 follow_up=clear_showcase)
 
 

@@ -10,10 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shoplink.workflows.machine import OPEN_STATES
 from shoplink.workflows.types import UTCDateTime, sortable_text
-
-OPEN_STATES = ("searched", "verified", "invited", "linked", "unlinkable")
-SLOT_STATES = ("invited", "linked", "unlinkable")
 
 
 class Base(DeclarativeBase):
@@ -103,6 +101,12 @@ class Link(Base):
     history: Mapped[list[LinkEvent]] = relationship(
         order_by="LinkEvent.id", cascade="save-update, merge", lazy="select"
     )
+
+    def record(self, event: str, from_state: str | None, to_state: str, *, actor: str,
+               at: datetime, now: datetime, details: dict[str, Any] | None = None) -> None:
+        """Append the history row of one transition (the machine calls it)."""
+        self.history.append(LinkEvent(event=event, from_state=from_state, to_state=to_state,
+                                      actor=actor, at=at, recorded_at=now, details=details))
 
 
 class LinkEvent(Base):

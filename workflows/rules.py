@@ -20,6 +20,7 @@ from shoplink.workflows.limits import (
     MAX_LINKS_IN_WINDOW,
     MAX_MARKETING_ACCOUNTS,
 )
+from shoplink.workflows.machine import HOLDING_STATES, OPEN_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
 
@@ -34,12 +35,12 @@ def pending_invitation(now: datetime) -> sa.ColumnElement[bool]:
 
 def holds_slot(now: datetime) -> sa.ColumnElement[bool]:
     """Links in `invited` (not yet past expiry), `linked` and `unlinkable` hold a slot."""
-    return sa.or_(Link.state.in_(("linked", "unlinkable")), pending_invitation(now))
+    return sa.or_(Link.state.in_(HOLDING_STATES), pending_invitation(now))
 
 
 def is_open(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(
-        Link.state.in_(("searched", "verified", "linked", "unlinkable")), pending_invitation(now)
+        Link.state.in_([s for s in OPEN_STATES if s != "invited"]), pending_invitation(now)
     )
 
 

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from shoplink.workflows import lookup
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation
+from shoplink.workflows.machine import HOLDING_STATES
 from shoplink.workflows.models import Link, LinkEvent, Product, ShowcaseItem
 from shoplink.workflows.products import parse_sku
 from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
-
-SHOWCASE_STATES = ("linked", "unlinkable")
 
 
 def add_to_showcase(uow: UnitOfWork, raw_id: str | int, skus: list[str],
@@ -99,10 +98,10 @@ def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> lis
     if unknown:
         raise NotFound(f"no product with SKU {unknown[0]!r}")
     violations = []
-    if link.state not in SHOWCASE_STATES:
+    if link.state not in HOLDING_STATES:
         violations.append(Violation(
             "link_not_active", f"link {link.id} is {link.state}: its showcase can change only "
-            f"while it is {' or '.join(SHOWCASE_STATES)}"))
+            f"while it is {' or '.join(HOLDING_STATES)}"))
     violations += [Violation("product_not_in_shop",
                              f"product {s!r} belongs to another shop, not {link.shop.name!r}")
                    for s in skus if s in elsewhere]
