@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup, machine, rules, validate
-from shoplink.workflows.errors import BadInput, Refused
+from shoplink.workflows.errors import BadInput, Refused, quoted
 from shoplink.workflows.machine import SLOT_STATES
 from shoplink.workflows.models import Link
 from shoplink.workflows.showcase import clear_showcase
@@ -26,7 +26,7 @@ from shoplink.workflows.views import link_view
 SELLER = "seller"
 
 
-def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
+def new_link(uow: UnitOfWork, shop_ref: str | int, username: str, now: datetime, *,
              invite: bool = True, ttl: timedelta | None = None) -> dict[str, Any]:
     """Create the link (searched), verify it, and unless told not to, send the invitation."""
     ttl = _invitation_ttl(ttl)
@@ -54,13 +54,19 @@ FollowUp = Callable[[Session, Link, datetime], None]
 
 
 def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor: str,
-         answering: str | None = None, recheck_rules: bool = False,
-         ttl: timedelta | None = None, follow_up: FollowUp | None = None) -> dict[str, Any]:
+         reach: lookup.Reach | None = None, answering: str | None = None,
+         recheck_rules: bool = False,
+         ttl: timedelta | None = None,
+         follow_up: FollowUp | None = None) -> dict[str, Any]:
     """Fire `event` on one link; the machine refuses in the order a person reads the
     reasons (who answers, the link's state, its validators), then every linking rule."""
     key = lookup.link_id(raw_id)
     with uow:
-        shop = settle(uow, lookup.link_shop_id(uow.session, key), now)
+        shop_id = lookup.link_shop_id(uow.session, key, reach)
+        if answering is not None:  # validated once the link is known to be in reach
+            answering = validate.username(answering)
+            actor = f"account:{answering}"
+        shop = settle(uow, shop_id, now)
         link = lookup.link_for_update(uow.session, key)
         try:
             if answering is not None and answering != link.account.username:
@@ -97,48 +103,50 @@ def _invitation_ttl(ttl: timedelta | None) -> timedelta | None:
     return ttl
 
 
-def accept_link(uow: UnitOfWork, raw_id: str | int, username: str,
-                now: datetime) -> dict[str, Any]:
+def accept_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime, *,
+                reach: lookup.Reach | None = None) -> dict[str, Any]:
     """The invited account accepts: the rules are checked a last time."""
-    account = validate.username(username)
-    return _act(uow, raw_id, "accept", now, actor=f"account:{account}",
-                answering=account, recheck_rules=True)
+    return _act(uow, raw_id, "accept", now, actor="",
+                answering=username, recheck_rules=True, reach=reach)
 
 
-def decline_link(uow: UnitOfWork, raw_id: str | int, username: str,
-                 now: datetime) -> dict[str, Any]:
-    account = validate.username(username)
-    return _act(uow, raw_id, "decline", now, actor=f"account:{account}",
-                answering=account)
+def decline_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime, *,
+                 reach: lookup.Reach | None = None) -> dict[str, Any]:
+    return _act(uow, raw_id, "decline", now, actor="",
+                answering=username, reach=reach)
 
 
-def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
+                reach: lookup.Reach | None = None) -> dict[str, Any]:
     """The seller withdraws a link that is not yet accepted."""
-    return _act(uow, raw_id, "cancel", now, actor=SELLER)
+    return _act(uow, raw_id, "cancel", now, actor=SELLER, reach=reach)
 
 
-def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
+                reach: lookup.Reach | None = None) -> dict[str, Any]:
     """The seller ends a link, once its 24-hour lock has passed; its showcase empties with it."""
-    return _act(uow, raw_id, "unlink", now, actor=SELLER,
+    return _act(uow, raw_id, "unlink", now, actor=SELLER, reach=reach,
                 follow_up=clear_showcase)
 
 
-def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
+              reach: lookup.Reach | None = None) -> dict[str, Any]:
     key = lookup.link_id(raw_id)
     with uow:
-        settle(uow, lookup.link_shop_id(uow.session, key), now)
+        settle(uow, lookup.link_shop_id(uow.session, key, reach), now)
         view = link_view(lookup.link_for_update(uow.session, key), history=True)
         uow.commit()
     return view
 
 
-def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
+def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | int | None = None,
                states: Iterable[str] = (), limit: int = 100) -> list[dict[str, Any]]:
     """Links, newest first, optionally of one shop and in some states."""
     wanted = list(states)
     unknown = [s for s in wanted if s not in machine.STATES]
     if unknown:
-        raise BadInput(f"unknown state {unknown[0]!r}: use one of {', '.join(machine.STATES)}")
+        raise BadInput(
+            f"unknown state {quoted(unknown[0])}: use one of {', '.join(machine.STATES)}")
     with uow:
         query = sa.select(Link).order_by(Link.id.desc()).limit(limit)
         if shop_ref is not None:
@@ -153,7 +161,7 @@ def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
     return views
 
 
-def marketing_accounts(uow: UnitOfWork, shop_ref: str, now: datetime) -> list[dict[str, Any]]:
+def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
     """The Marketing accounts tab: the links holding one of the shop's four slots."""
     with uow:
         shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)

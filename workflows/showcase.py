@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
 from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation
+from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation, quoted
 from shoplink.workflows.machine import HOLDING_STATES
 from shoplink.workflows.models import Link, LinkEvent, Product, ShowcaseItem
 from shoplink.workflows.products import parse_sku
@@ -96,17 +96,17 @@ def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> lis
     ) if others else set()
     unknown = [s for s in others if s not in elsewhere]
     if unknown:
-        raise NotFound(f"no product with SKU {unknown[0]!r}")
+        raise NotFound(f"no product with SKU {quoted(unknown[0])}")
     violations = []
     if link.state not in HOLDING_STATES:
         violations.append(Violation(
             "link_not_active", f"link {link.id} is {link.state}: its showcase can change only "
             f"while it is {' or '.join(HOLDING_STATES)}"))
     violations += [Violation("product_not_in_shop",
-                             f"product {s!r} belongs to another shop, not {link.shop.name!r}")
+                             f"product {quoted(s)} belongs to another shop, not {link.shop.name!r}")
                    for s in skus if s in elsewhere]
     if adding:
-        violations += [Violation("product_inactive", f"product {s!r} is inactive")
+        violations += [Violation("product_inactive", f"product {quoted(s)} is inactive")
                        for s in skus if s in own and own[s].status != "active"]
     if violations:
         uow.commit()
