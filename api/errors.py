@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from shoplink.api.schemas import ErrorDocument
 from shoplink.workflows.errors import (
     BadInput,
+    IdempotencyKeyReused,
     NotFound,
     Refused,
     SchemaOutdated,
@@ -52,6 +53,8 @@ def answer_for(failure: ShoplinkError) -> tuple[int, dict[str, Any]]:
         if failure.link is not None:
             extra["link"] = failure.link
         return 409, document(failure.code, failure.message, **extra)
+    if isinstance(failure, IdempotencyKeyReused):
+        return 422, document(failure.code, failure.message)
     if isinstance(failure, SchemaOutdated):
         return 503, document("schema_outdated", failure.message)
     for kind, status in ((Unauthorized, 401), (NotFound, 404), (BadInput, 400)):

@@ -46,7 +46,8 @@ def new_link(who: Seller, body: schemas.AccountRequest, request: Request,
 
     shop = who.principal.shop_id or 0
     return run_once(who, request, idempotency_key,
-                    lambda uow: create(uow, shop, body.account, who.now, ttl=who.ttl), 201)
+                    lambda uow: create(uow, shop, body.account, who.now, ttl=who.ttl), 201,
+                    payload=body.model_dump())
 
 
 @router.get("/links", response_model=list[schemas.Link])

@@ -52,6 +52,13 @@ class Unauthorized(ShoplinkError):
     exit_code = 2
 
 
+class IdempotencyKeyReused(ShoplinkError):
+    """This Idempotency-Key was first used for another request: use a new key."""
+
+    code = "idempotency_key_reused"
+    exit_code = 2
+
+
 class SchemaOutdated(ShoplinkError):
     """The database schema is not current: run `shoplink db upgrade`."""
 

@@ -1,8 +1,9 @@
 """The service layer for links: one function per thing a seller or an account does.
 
-Every function takes the unit of work and `now`. It locks the link's shop, applies
-that shop's overdue timers, checks the rules and fires one event, in one transaction.
-A refusal still commits the overdue transitions it caught up on the way.
+Every function takes the unit of work and `now`. It catches up the shop's overdue timers
+in their own short transaction (timers.settle), then locks the shop, checks the rules
+and fires one event in the command's transaction, which commits only on success (and,
+for `new_link`, for the rejected link it keeps).
 """
 
 from __future__ import annotations
@@ -68,21 +69,17 @@ def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor
             actor = f"account:{answering}"
         shop = settle(uow, shop_id, now)
         link = lookup.link_for_update(uow.session, key)
-        try:
-            if answering is not None and answering != link.account.username:
-                lookup.account(uow.session, answering)  # an unknown account is not found
-            violations = []
-            if recheck_rules and event in machine.allowed_events(link.state):
-                account = uow.lock_account(link.account_id)
-                violations = rules.for_marketing_link(uow.session, shop, account, now,
-                                                      link_id=link.id)
-            machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl,
-                         answering=answering)
-            if follow_up is not None:
-                follow_up(uow.session, link, now)
-        except Refused:
-            uow.commit()
-            raise
+        if answering is not None and answering != link.account.username:
+            lookup.account(uow.session, answering)  # an unknown account is not found
+        violations = []
+        if recheck_rules and event in machine.allowed_events(link.state):
+            account = uow.lock_account(link.account_id)
+            violations = rules.for_marketing_link(uow.session, shop, account, now,
+                                                  link_id=link.id)
+        machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl,
+                     answering=answering)
+        if follow_up is not None:
+            follow_up(uow.session, link, now)
         uow.session.flush()
         view = link_view(link, history=True)
         uow.commit()

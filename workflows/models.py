@@ -234,7 +234,10 @@ class ApiToken(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer to a POST that carried an Idempotency-Key, replayed on a retry."""
+    """The first answer to a POST that carried an Idempotency-Key, replayed on a retry.
+
+    Written by the action's own commit (UnitOfWork's `before_commit`), so the action and
+    its record are stored together or not at all."""
 
     __tablename__ = "idempotency_records"
     __table_args__ = (sa.UniqueConstraint("principal", "key"),)
@@ -244,6 +247,8 @@ class IdempotencyRecord(Base):
     principal: Mapped[str] = mapped_column(sa.String(40))
     method: Mapped[str] = mapped_column(sa.String(10))
     path: Mapped[str] = mapped_column(sa.String(255))
-    status: Mapped[int] = mapped_column(sa.Integer)
-    body: Mapped[Any] = mapped_column(sa.JSON)
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    # Null from the action's commit until its answer is stored, just after.
+    status: Mapped[int | None] = mapped_column(sa.Integer)
+    body: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

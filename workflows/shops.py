@@ -77,7 +77,6 @@ def set_official(uow: UnitOfWork, shop_ref: str | int, username: str,
         account = uow.lock_account(account.id)
         violations = rules.for_official_account(uow.session, shop, account, now)
         if violations:
-            uow.commit()
             raise Refused(violations)
         shop.official_account = account
         uow.session.flush()

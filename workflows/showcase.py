@@ -83,10 +83,7 @@ def _settled_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> Link:
 
 
 def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> list[Product]:
-    """The link's shop's products for `skus`, or the refusal with every failed rule.
-
-    A refusal still commits the overdue timers that settling caught up.
-    """
+    """The link's shop's products for `skus`, or the refusal with every failed rule."""
     session = uow.session
     own = {p.sku: p for p in session.execute(sa.select(Product).where(
         Product.shop_id == link.shop_id, Product.sku.in_(skus))).unique().scalars()}
@@ -109,7 +106,6 @@ def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> lis
         violations += [Violation("product_inactive", f"product {quoted(s)} is inactive")
                        for s in skus if s in own and own[s].status != "active"]
     if violations:
-        uow.commit()
         raise Refused(violations)
     return [own[s] for s in skus]
 
