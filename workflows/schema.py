@@ -10,12 +10,15 @@ from sqlalchemy.engine import Engine
 from shoplink.workflows.errors import SchemaOutdated
 
 # The newest migration in workflows/migrations/versions; a test keeps the two equal.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    """A read: on SQLite it takes no write lock (every command and /healthz asks)."""
+    from shoplink.workflows.db import READ_ONLY
+
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
         if not sa.inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
@@ -35,15 +38,23 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, current_revision(engine) or ""
 
 
-def ensure_current(engine: Engine) -> None:
-    """SQLite upgrades itself; a server database must be upgraded on purpose."""
+def outdated(engine: Engine) -> SchemaOutdated | None:
+    """The error to give when the database is not at the schema this code needs."""
     revision = current_revision(engine)
     if revision == HEAD_REVISION:
+        return None
+    return SchemaOutdated(
+        f"the database schema is at {revision or 'no revision'}, this shoplink needs "
+        f"{HEAD_REVISION}: run `shoplink db upgrade`"
+    )
+
+
+def ensure_current(engine: Engine) -> None:
+    """SQLite upgrades itself; a server database must be upgraded on purpose."""
+    problem = outdated(engine)
+    if problem is None:
         return
     if engine.dialect.name == "sqlite":
         upgrade(engine)
         return
-    raise SchemaOutdated(
-        f"the database schema is at {revision or 'no revision'}, this shoplink needs "
-        f"{HEAD_REVISION}: run `shoplink db upgrade`"
-    )
+    raise problem

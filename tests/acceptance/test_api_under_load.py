@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from shoplink.api.serving import Sizing, application
-from shoplink.workflows.access import ApiToken
 from shoplink.workflows.clock import as_utc
-from shoplink.workflows.models import Link, LinkEvent, Shop
+from shoplink.workflows.models import ApiToken, Link, LinkEvent, Shop
 from tests.acceptance.api_support import build_world
 from tests.conftest import T0
 
