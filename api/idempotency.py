@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple
 
@@ -58,7 +59,7 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
     if key is None:
         return JSONResponse(action(who.uow()), status)
     mine = fingerprint(request, payload)
-    first = _recorded(who, key)
+    first = _answered(who, key)
     if first is not None:
         return _replay(first, request, mine)
     record = IdempotencyRecord(key=key, principal=who.principal.key, method=request.method,
@@ -76,7 +77,7 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
     except ShoplinkError as failure:
         status, body = answer_for(failure)
     except IntegrityError:  # the same key was filed first by a racing request
-        first = _recorded(who, key)
+        first = _answered(who, key)
         if first is None:
             raise
         return _replay(first, request, mine)
@@ -94,11 +95,26 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
             uow.commit()
         except IntegrityError:
             uow.session.rollback()
-            first = _recorded(who, key)
+            first = _answered(who, key)
             if first is None:
                 raise
             return _replay(first, request, mine)
     return JSONResponse(body, status)
+
+
+ANSWER_WAIT_SECONDS = 1.0
+
+
+def _answered(who: Caller, key: str) -> Answer | None:
+    """The first request's record with its answer: a repeat that finds the first's action
+    committed but its answer not yet filed waits for it (up to ANSWER_WAIT_SECONDS, polling
+    every 10 ms), then, still unanswered, is told 409 `idempotency_key_in_use`."""
+    deadline = time.monotonic() + ANSWER_WAIT_SECONDS
+    first = _recorded(who, key)
+    while first is not None and first.status is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+        first = _recorded(who, key)
+    return first
 
 
 def _recorded(who: Caller, key: str) -> Answer | None:

@@ -163,8 +163,11 @@ def catch_up(uow: UnitOfWork, shop_id: int, now: datetime) -> Applied:
     """Apply the shop's overdue timers in a short transaction of their own, committed.
 
     They hold whatever the command then does, so a refusal never has to commit. The
-    command's own transaction ends first: SQLite has one writer at a time.
+    command's own transaction ends first: SQLite has one writer at a time. When nothing
+    is overdue (one indexed read), the command's transaction simply goes on.
     """
+    if not overdue(uow.session, now, shop_ids=[shop_id]):
+        return Applied()
     uow.session.rollback()
     with UnitOfWork(uow.engine) as own:
         own.lock_shop(shop_id)
@@ -187,13 +190,16 @@ def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime
     fresh snapshot. A read that finds nothing overdue takes no lock and writes nothing."""
     if not overdue(uow.session, now, shop_ids=shop_ids):
         return
+    uow.session.rollback()
     if shop_ids is None:
-        uow.session.rollback()
         with UnitOfWork(uow.engine) as own:
             apply_due(own.session, now)
             own.commit()
     for shop_id in sorted(shop_ids or ()):  # one lock order, so two callers never deadlock
-        catch_up(uow, shop_id, now)
+        with UnitOfWork(uow.engine) as own:
+            own.lock_shop(shop_id)
+            if apply_due(own.session, now, shop_id=shop_id).total:
+                own.commit()
     uow.begin_read()
 
 

@@ -68,14 +68,23 @@ class UnitOfWork:
 
     def lock_shop(self, shop_id: int) -> Shop:
         """Hold the shop until commit (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
+        if self.dialect != "postgresql":
+            return self._held(Shop, shop_id)
         return self.session.execute(self._locking(sa.select(Shop).where(Shop.id == shop_id),
                                                   Shop)).unique().scalar_one()
 
     def lock_account(self, account_id: int) -> Account:
         """Hold the account too, after its shop, for the limits counted across shops."""
+        if self.dialect != "postgresql":
+            return self._held(Account, account_id)
         return self.session.execute(
             self._locking(sa.select(Account).where(Account.id == account_id), Account)
         ).scalar_one()
+
+    def _held(self, model: type[Any], key: int) -> Any:
+        """SQLite: BEGIN IMMEDIATE already holds the whole database, so a row this
+        transaction has read is current: no second read of it."""
+        return self.session.get_one(model, key)
 
     def _locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
         query = query.execution_options(populate_existing=True)
