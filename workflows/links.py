@@ -14,11 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shoplink.workflows import lookup, machine, rules, validate
+from shoplink.workflows import audit, lookup, machine, rules, validate
 from shoplink.workflows.catalogue import clear_showcase
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, Refused
 from shoplink.workflows.models import SLOT_STATES, Link, Shop
+from shoplink.workflows.outbox import publish
 from shoplink.workflows.timers import apply_due
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
@@ -122,7 +123,23 @@ def accept_link(uow: UnitOfWork, raw_id: str | int, username: str,
     """The invited account accepts: the rules are checked a last time."""
     account = validate.username(username)
     return _act(uow, raw_id, "accept", now, actor=f"account:{account}",
-                pre_check=_answered_by(account), recheck_rules=True)
+                pre_check=_answered_by(account), recheck_rules=True,
+                follow_up=become_business)
+
+
+def become_business(session: Session, link: Link, now: datetime) -> None:
+    """TikTok upgrades an account to a Business account on its first link: once, for good."""
+    account = link.account
+    if account.business:
+        return
+    actor = f"account:{account.username}"
+    account.business = True
+    account.updated_at = now
+    audit.record(session, "account", account.id, "business upgrade", actor, now,
+                 {"business": {"from": False, "to": True}})
+    session.flush()
+    publish(session, "account.business_upgraded", "upgrade", actor=actor, at=now,
+            shop_id=link.shop_id, account_id=account.id, details={"link_id": link.id})
 
 
 def decline_link(uow: UnitOfWork, raw_id: str | int, username: str,

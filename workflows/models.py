@@ -36,6 +36,8 @@ class Account(Base):
     region: Mapped[str] = mapped_column(sa.String(2), default="US")
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(sa.String(12), default="active")
+    identity_verified: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    business: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -117,3 +119,21 @@ class LinkEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
+class AuditEntry(Base):
+    """One change of a shop or an account: who made it, when, and each field's old and new value.
+
+    Like link history, rows are only ever added; `prune` never touches them.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_subject", "subject", "subject_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(10))  # "shop" or "account"
+    subject_id: Mapped[int] = mapped_column(sa.Integer)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    actor: Mapped[str] = mapped_column(sa.String(140))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changes: Mapped[dict] = mapped_column(sa.JSON)

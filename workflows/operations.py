@@ -31,7 +31,9 @@ OUTBOX_WRITTEN_SETTING = "shoplink.outbox_written"
 
 
 class OutboxEvent(Base):
-    """One row per transition, written by a database trigger on link_events in its transaction.
+    """One row per transition, written by a database trigger on link_events in its transaction,
+    and one per change of a shop or an account that others must hear of (workflows/changes.py),
+    which has no link or history row.
 
     Ids are handed out at commit, under a lock, so they become visible in id order: a
     reader that remembers its last id never skips one (see workflows/outbox.py).
@@ -42,16 +44,18 @@ class OutboxEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(40))
-    link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"), index=True)
-    shop_id: Mapped[int] = mapped_column(sa.Integer)
-    account_id: Mapped[int] = mapped_column(sa.Integer)
-    history_id: Mapped[int] = mapped_column(sa.ForeignKey("link_events.id"), unique=True)
+    link_id: Mapped[int | None] = mapped_column(sa.ForeignKey("links.id"), index=True)
+    shop_id: Mapped[int | None] = mapped_column(sa.Integer)
+    account_id: Mapped[int | None] = mapped_column(sa.Integer)
+    history_id: Mapped[int | None] = mapped_column(sa.ForeignKey("link_events.id"), unique=True)
     event: Mapped[str] = mapped_column(sa.String(20))
     from_state: Mapped[str | None] = mapped_column(sa.String(12))
-    to_state: Mapped[str] = mapped_column(sa.String(12))
+    to_state: Mapped[str | None] = mapped_column(sa.String(12))
     actor: Mapped[str] = mapped_column(sa.String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Events of shops and accounts (not of a link) say what changed here.
+    details: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class OutboxConsumer(Base):
