@@ -137,7 +137,6 @@ def become_business(session: Session, link: Link, now: datetime) -> None:
     account.updated_at = now
     audit.record(session, "account", account.id, "business upgrade", actor, now,
                  {"business": {"from": False, "to": True}})
-    session.flush()
     publish(session, "account.business_upgraded", "upgrade", actor=actor, at=now,
             shop_id=link.shop_id, account_id=account.id, details={"link_id": link.id})
 

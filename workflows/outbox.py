@@ -94,10 +94,14 @@ def publish(session: Session, kind: str, event: str, *, actor: str, at: datetime
             details: dict[str, Any] | None = None) -> None:
     """Add an event of a shop or an account to the outbox, in the caller's transaction.
 
-    PostgreSQL: under the outbox lock held to commit, as the history trigger does, so the
-    id becomes visible in order. Call it last before committing: the lock queues writers.
+    It comes after the events of the transaction's transitions, on both backends. On
+    PostgreSQL the deferred history trigger is fired now, then the row is written under the
+    outbox lock held to commit, as the trigger does, so ids become visible in order. Call it
+    last before committing: the lock queues other writers.
     """
+    session.flush()
     if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET CONSTRAINTS link_events_to_outbox IMMEDIATE"))
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK)))
     session.execute(sa.insert(OutboxEvent).values(
         type=kind, event=event, shop_id=shop_id, account_id=account_id, actor=actor[:40],
