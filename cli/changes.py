@@ -27,7 +27,7 @@ def audit(app: App, shop_ref: str | None, username: str | None, limit: int) -> N
 
 def _changes(changes: dict) -> str:
     return "; ".join(f"{field} {_value(c['from'])} -> {_value(c['to'])}"
-                     for field, c in changes.items())
+                     for field, c in sorted(changes.items()))
 
 
 def _value(value: object) -> str:

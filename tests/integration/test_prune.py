@@ -101,8 +101,7 @@ def test_a_dry_run_counts_and_removes_nothing(week_of_events):
     assert (count(uow, OutboxEvent), count(uow, IdempotencyRecord)) == (11, 1)
 
 
-def test_a_large_prune_goes_in_batches_each_in_its_own_transaction(week_of_events,
-                                                                   monkeypatch):
+def test_a_large_prune_goes_in_batches_each_in_its_own_transaction(week_of_events):
     uow = week_of_events
     save_position(uow(), "app", last_event_id(uow()), T0)
     transactions = []
