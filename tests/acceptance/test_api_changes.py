@@ -80,3 +80,20 @@ def test_an_expiring_token_works_until_one_second_before_and_is_401_from_its_exp
     assert error_of(expired) == {"code": "unauthorized", "message": "the bearer token expired"}
     world.at(T0 + timedelta(hours=12) + SECOND)
     assert world.client.get("/v1/me/invitations", headers=headers).status_code == 401
+
+
+def test_an_expiring_token_on_the_real_clock_ends_at_its_instant(engine):
+    from fastapi.testclient import TestClient
+    from freezegun import freeze_time
+
+    from shoplink.api.app import create_app
+
+    build_world(engine)
+    issued = issue_token(UnitOfWork(engine), T0, shop_ref="Acme", expires_in="30m")
+    client = TestClient(create_app(engine), raise_server_exceptions=False)
+    headers = {"Authorization": f"Bearer {issued['token']}"}
+    expiry = T0 + timedelta(minutes=30)
+    with freeze_time(expiry - SECOND):
+        assert client.get("/v1/shops/1", headers=headers).status_code == 200
+    with freeze_time(expiry + SECOND):
+        assert client.get("/v1/shops/1", headers=headers).status_code == 401

@@ -54,10 +54,10 @@ def downgrade() -> None:
     _alter_outbox(nullable=False)
     op.drop_index("ix_audit_entries_subject", table_name="audit_entries")
     op.drop_table("audit_entries")
-    op.drop_column("api_tokens", "expires_at")
-    with op.batch_alter_table("accounts") as batch:
-        batch.drop_column("business")
-        batch.drop_column("identity_verified")
+    # Plain DROP COLUMN (SQLite 3.35+): rebuilding tables others point at would break them.
+    for table, column in (("api_tokens", "expires_at"), ("accounts", "business"),
+                          ("accounts", "identity_verified")):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
 
 def _alter_outbox(*, nullable: bool) -> None:
