@@ -50,8 +50,14 @@ def _stop_on_signals() -> threading.Event:
 @click.pass_obj
 def events(app: App, after: int | None, consumer: str | None, follow: bool, limit: int | None,
            poll: float) -> None:
-    """Print link, shop and account events from the outbox, oldest first (--json: one JSON object per line)."""
-    from shoplink.workflows.outbox import check_consumer, consumer_position, read_events, save_position
+    """Print link, shop and account events from the outbox, oldest first (--json: one JSON
+    object per line)."""
+    from shoplink.workflows.outbox import (
+        check_consumer,
+        consumer_position,
+        read_events,
+        save_position,
+    )
 
     if consumer is not None:
         check_consumer(consumer)

@@ -19,9 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import validate
-from shoplink.workflows.access import IdempotencyRecord
 from shoplink.workflows.clock import iso
-from shoplink.workflows.operations import OutboxConsumer, OutboxEvent
+from shoplink.workflows.models import IdempotencyRecord, OutboxConsumer, OutboxEvent
 from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.uow import UnitOfWork
 

@@ -11,10 +11,10 @@ from shoplink.workflows import audit, lookup, rules, validate
 from shoplink.workflows.audit import OPERATOR
 from shoplink.workflows.errors import BadInput, Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
-from shoplink.workflows.links import settle
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page
+from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view, shop_view
 

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.acceptance.api_support import build_world, error_of
-from tests.conftest import T0
 from shoplink.workflows.accounts import add_account
 from shoplink.workflows.audit import list_entries
 from shoplink.workflows.shops import set_official
 from shoplink.workflows.tokens import issue_token
 from shoplink.workflows.uow import UnitOfWork
+from tests.acceptance.api_support import build_world, error_of
+from tests.conftest import T0
 
 SECOND = timedelta(seconds=1)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.acceptance.cli_support import DAY, HOUR, SECOND, clock, data_of, refused_cleanly
-from tests.conftest import T0
 from shoplink.workflows.links import new_link
 from shoplink.workflows.outbox import last_event_id, save_position
 from shoplink.workflows.shops import set_official
+from tests.acceptance.cli_support import DAY, HOUR, SECOND, clock, data_of, refused_cleanly
+from tests.conftest import T0
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import T0
-from tests.integration.flows import DAY, SECOND, codes, linked, refused
 from shoplink.workflows.accounts import import_accounts, search_accounts, update_account
 from shoplink.workflows.audit import list_entries
 from shoplink.workflows.errors import BadInput, NotFound
 from shoplink.workflows.links import accept_link, invite_link, new_link, show_link, unlink_link
 from shoplink.workflows.outbox import read_events
 from shoplink.workflows.shops import set_official
+from tests.conftest import T0
+from tests.integration.flows import DAY, SECOND, codes, linked, refused
 
 IDENTITY = "@ava has not passed identity verification"
 

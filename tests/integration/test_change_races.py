@@ -3,11 +3,11 @@ a region change and an invitation never both succeed across the line."""
 
 from __future__ import annotations
 
-from tests.conftest import T0
-from tests.integration.test_races import race, race_engine, tally  # noqa: F401 - the fixture
 from shoplink.workflows.accounts import update_account
 from shoplink.workflows.links import new_link
 from shoplink.workflows.shops import show_shop, update_shop
+from tests.conftest import T0
+from tests.integration.test_races import race, race_engine, tally  # noqa: F401 - the fixture
 
 ROUNDS = 4
 

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from tests.conftest import T0
-from tests.integration.flows import linked
 from shoplink.workflows.accounts import search_accounts
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.links import new_link
 from shoplink.workflows.outbox import read_events
 from shoplink.workflows.schema import MIGRATIONS
+from tests.conftest import T0
+from tests.integration.flows import linked
 
 
 def _migrate(engine: sa.Engine, revision: str, *, down: bool = False) -> None:

@@ -8,16 +8,20 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import T0
-from tests.integration.flows import DAY, SECOND, linked
 from shoplink.workflows import retention
-from shoplink.workflows.access import IdempotencyRecord
 from shoplink.workflows.audit import list_entries
 from shoplink.workflows.errors import BadInput
-from shoplink.workflows.models import AuditEntry, Link, LinkEvent
-from shoplink.workflows.operations import OutboxEvent
+from shoplink.workflows.models import (
+    AuditEntry,
+    IdempotencyRecord,
+    Link,
+    LinkEvent,
+    OutboxEvent,
+)
 from shoplink.workflows.outbox import last_event_id, read_events, save_position
 from shoplink.workflows.retention import prune
+from tests.conftest import T0
+from tests.integration.flows import DAY, SECOND, linked
 
 
 def count(uow, model) -> int:

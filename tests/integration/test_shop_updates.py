@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import T0
-from tests.integration.flows import DAY, SECOND, codes, linked, refused
 from shoplink.workflows.audit import list_entries
 from shoplink.workflows.errors import BadInput, NotFound
 from shoplink.workflows.links import cancel_link, new_link
 from shoplink.workflows.outbox import read_events
 from shoplink.workflows.shops import set_official, show_official, show_shop, update_shop
+from tests.conftest import T0
+from tests.integration.flows import DAY, SECOND, codes, linked, refused
 
 
 def test_a_rename_renames_the_official_accounts_nickname_publishes_and_audits(
