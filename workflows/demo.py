@@ -164,7 +164,7 @@ def changes(demo: Demo) -> None:
     demo.wait(minutes=30)
     for name in ("Sunny Sox", RENAMED):
         demo.step(operator, f"shop update --name {name!r}",
-                  lambda name=name: shops.update_shop(demo.uow(), SHOP, demo.now, name=name),
+                  partial(shops.update_shop, demo.uow(), SHOP, demo.now, name=name),
                   lambda v: f"shop renamed {v['name']!r}; @{v['official_account']}'s nickname "
                             f"follows")
 

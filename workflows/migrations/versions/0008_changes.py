@@ -22,8 +22,10 @@ branch_labels = None
 depends_on = None
 
 LOOSENED = ("link_id", "shop_id", "account_id", "history_id", "to_state")
-TYPES = {"link_id": sa.Integer(), "shop_id": sa.Integer(), "account_id": sa.Integer(),
-         "history_id": sa.Integer(), "to_state": sa.String(length=12)}
+TYPES: dict[str, sa.types.TypeEngine] = {
+    "link_id": sa.Integer(), "shop_id": sa.Integer(), "account_id": sa.Integer(),
+    "history_id": sa.Integer(), "to_state": sa.String(length=12),
+}
 
 
 def upgrade() -> None:
