@@ -97,11 +97,13 @@ def test_a_cancelled_link_frees_the_region_and_then_links_need_accounts_of_the_n
 def test_probation_set_by_update_ends_at_its_instant(make_shop, make_account, uow):
     make_shop("Acme")
     make_account("ava")
+    make_account("ben")
     ends = T0 + DAY
     update_shop(uow(), "Acme", T0, probation_until="2026-03-03T12:00:00Z")
     error = refused(lambda: new_link(uow(), "Acme", "ava", ends - SECOND))
     assert codes(error) == ["shop_in_probation"]
     assert new_link(uow(), "Acme", "ava", ends)["state"] == "invited"
+    assert new_link(uow(), "Acme", "ben", ends + SECOND)["state"] == "invited"
 
 
 def test_no_probation_ends_it_at_once(make_shop, make_account, uow):
