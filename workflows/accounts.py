@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from shoplink.workflows import lookup, validate
 from shoplink.workflows.account_changes import OPERATOR, update
-from shoplink.workflows.errors import BadInput, Refused, Violation
+from shoplink.workflows.clock import as_utc
+from shoplink.workflows.errors import BadInput, Refused, Violation, quoted
 from shoplink.workflows.models import Account
 from shoplink.workflows.records import read_rows
 from shoplink.workflows.uow import UnitOfWork
@@ -23,16 +24,17 @@ FIELDS = ("username", "nickname", "email", "region", "birth_date", "status",
           "identity_verified")
 
 
-def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+def _clean(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Validated account fields; only those given are returned, username always."""
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
-        raise BadInput(f"unknown field {unknown[0]!r}: use {', '.join(FIELDS)}")
+        raise BadInput(f"unknown field {quoted(unknown[0])}: use {', '.join(FIELDS)}")
     if not fields.get("username"):
         raise BadInput("username is required")
     parsers: dict[str, Callable[[Any], Any]] = {
         "username": validate.username, "nickname": validate.nickname, "email": validate.email,
-        "region": validate.region, "birth_date": validate.birth_date, "status": validate.status,
+        "region": validate.region, "status": validate.status,
+        "birth_date": lambda raw: validate.birth_date(raw, as_utc(now).date()),
         "identity_verified": lambda raw: validate.flag(raw, "identity_verified"),
     }
     clean: dict[str, Any] = {}
@@ -47,14 +49,14 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+def clean_fields(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Account fields checked as `account add` checks them; None means not given."""
-    return _clean({k: v for k, v in fields.items() if v is not None})
+    return _clean({k: v for k, v in fields.items() if v is not None}, now)
 
 
 def add_account(uow: UnitOfWork, fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Add an account; identity verified unless told otherwise, as the directory was before."""
-    clean = clean_fields(fields)
+    clean = clean_fields(fields, now)
     clean.setdefault("nickname", "")
     clean.setdefault("nickname_key", "")
     with uow:
@@ -74,7 +76,7 @@ def import_accounts(uow: UnitOfWork, path: Path, now: datetime) -> dict[str, int
     lines: dict[str, int] = {}
     for number, fields in read_rows(path):
         try:
-            clean = _clean({k: v for k, v in fields.items() if v is not None})
+            clean = _clean({k: v for k, v in fields.items() if v is not None}, now)
         except BadInput as error:
             raise BadInput(f"line {number}: {error.message}") from None
         records[clean["username"]] = clean
@@ -123,7 +125,7 @@ def update_account(uow: UnitOfWork, username: str, fields: dict[str, Any], now: 
     for field in ("region", "status"):
         if given.get(field) == "":
             raise BadInput(f"--{field} must not be empty")
-    clean = clean_fields({"username": username, **given})
+    clean = clean_fields({"username": username, **given}, now)
     with uow:
         found = lookup.account(uow.session, username)
         account = uow.lock_account(found.id)

@@ -42,7 +42,7 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
         return [shop_view(shop) for shop in shops]
 
 
-def show_shop(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
+def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
     with uow:
         shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
@@ -69,7 +69,7 @@ def show_shop(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
     return view
 
 
-def update_shop(uow: UnitOfWork, shop_ref: str, now: datetime, *, name: str | None = None,
+def update_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime, *, name: str | None = None,
                 region: str | None = None, probation_until: str | datetime | None = None,
                 no_probation: bool = False, actor: str = OPERATOR) -> dict[str, Any]:
     """Rename, move or change the probation of a shop; the official account's nickname follows
@@ -87,7 +87,6 @@ def update_shop(uow: UnitOfWork, shop_ref: str, now: datetime, *, name: str | No
             official = uow.lock_account(shop.official_account_id)
             violations += rules.official_follows_rename(shop, wanted["name"], official)
         if violations:
-            uow.commit()  # the overdue timers caught up on the way
             raise Refused(violations)
         old_name = shop.name
         changes = audit.apply(shop, wanted)
@@ -146,7 +145,7 @@ def _rename_official(uow: UnitOfWork, shop: Shop, official: Account | None, acto
                      changes)
 
 
-def unset_official(uow: UnitOfWork, shop_ref: str, now: datetime, *,
+def unset_official(uow: UnitOfWork, shop_ref: str | int, now: datetime, *,
                    actor: str = OPERATOR) -> dict[str, Any]:
     """The shop has no official account from now on; unsetting none is a no-op."""
     with uow:
@@ -162,7 +161,7 @@ def unset_official(uow: UnitOfWork, shop_ref: str, now: datetime, *,
     return view
 
 
-def set_official(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
+def set_official(uow: UnitOfWork, shop_ref: str | int, username: str, now: datetime, *,
                  actor: str = OPERATOR) -> dict[str, Any]:
     """Make the account the shop's official account, replacing any earlier one."""
     with uow:
@@ -172,7 +171,6 @@ def set_official(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *
         account = uow.lock_account(account.id)
         violations = rules.for_official_account(uow.session, shop, account, now)
         if violations:
-            uow.commit()
             raise Refused(violations)
         before = shop.official_account.username if shop.official_account else None
         if before != account.username:

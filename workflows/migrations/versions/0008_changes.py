@@ -2,7 +2,7 @@
 of shops and accounts
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 
 Accounts gain `identity_verified` (existing ones count as verified, as `account add` does)
 and `business` (true for every account that was ever linked). Outbox rows may now carry a
@@ -17,7 +17,7 @@ from alembic import op
 from shoplink.workflows.types import UTCDateTime
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
