@@ -37,6 +37,8 @@ def _clean(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
         "birth_date": lambda raw: validate.birth_date(raw, as_utc(now).date()),
         "identity_verified": lambda raw: validate.flag(raw, "identity_verified"),
     }
+    if fields.get("identity_verified") == "":  # a blank cell: not given (new: verified)
+        fields = {k: v for k, v in fields.items() if k != "identity_verified"}
     clean: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "identity_verified" and isinstance(value, bool):

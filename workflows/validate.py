@@ -121,7 +121,7 @@ def positive(value: int, what: str) -> int:
 
 
 def flag(raw: str | bool | None, what: str) -> bool:
-    """A yes/no field of an import file: true/false, yes/no or 1/0 (blank: yes)."""
+    """A yes/no field of an import file: true/false, yes/no or 1/0."""
     if raw is None or raw == "":
         return True
     if isinstance(raw, bool):

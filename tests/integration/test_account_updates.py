@@ -157,12 +157,13 @@ def test_an_unknown_account_is_not_found(uow):
 
 def test_import_sets_identity_and_defaults_to_verified(make_account, uow, tmp_path):
     make_account("ava")
+    make_account("eve", identity_verified=False)
     path = tmp_path / "accounts.csv"
-    path.write_text("username,identity_verified\nava,no\nben,\ncleo,false\ndan,true\n")
-    assert import_accounts(uow(), path, T0) == {"added": 3, "updated": 1}
+    path.write_text("username,identity_verified\nava,no\nben,\ncleo,false\ndan,true\neve,\n")
+    assert import_accounts(uow(), path, T0) == {"added": 3, "updated": 2}
     verified = {name: account(uow, name)["identity_verified"]
-                for name in ("ava", "ben", "cleo", "dan")}
-    assert verified == {"ava": False, "ben": True, "cleo": False, "dan": True}
+                for name in ("ava", "ben", "cleo", "dan", "eve")}
+    assert verified == {"ava": False, "ben": True, "cleo": False, "dan": True, "eve": False}
     [entry] = list_entries(uow(), username="ava")
     assert (entry["action"], entry["changes"]) == (
         "import", {"identity_verified": {"from": True, "to": False}})
