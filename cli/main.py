@@ -18,6 +18,8 @@ from shoplink.workflows.errors import Refused, ShoplinkError
 # keeps them equal to each command's own docstring.
 COMMANDS: dict[str, tuple[str, str]] = {
     "account": ("accounts:account", "The directory of TikTok accounts."),
+    "audit": ("changes:audit", "Changes of shops and accounts, newest first: who, when, each "
+                               "field from and to."),
     "daemon": ("jobs:daemon", "Run the scheduler: links move on time, until SIGTERM or SIGINT."),
     "db": ("database:db", "Manage the database schema."),
     "demo": ("demo:demo", "Walk one shop through the workflow on a simulated clock and print "
@@ -29,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "marketing": ("links:marketing", "The Marketing accounts tab: links holding one of the "
                                      "shop's slots."),
     "official": ("official:official", "The shop's official account."),
+    "prune": ("changes:prune", "Remove outbox events every reader has passed, and "
+                               "idempotency records, older than DURATION; never history, "
+                               "links or the audit log."),
     "product": ("products:product", "A shop's products: what showcases and the shop page show."),
     "serve": ("serve:serve", "Serve the JSON API (OpenAPI document at /openapi.json) until "
                              "stopped."),

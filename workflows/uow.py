@@ -70,7 +70,7 @@ class UnitOfWork:
         """Hold the shop until commit (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
         if self.dialect != "postgresql":
             return self._held(Shop, shop_id)
-        return self.session.execute(self._locking(sa.select(Shop).where(Shop.id == shop_id),
+        return self.session.execute(self.locking(sa.select(Shop).where(Shop.id == shop_id),
                                                   Shop)).unique().scalar_one()
 
     def lock_account(self, account_id: int) -> Account:
@@ -78,7 +78,7 @@ class UnitOfWork:
         if self.dialect != "postgresql":
             return self._held(Account, account_id)
         return self.session.execute(
-            self._locking(sa.select(Account).where(Account.id == account_id), Account)
+            self.locking(sa.select(Account).where(Account.id == account_id), Account)
         ).scalar_one()
 
     def _held(self, model: type[Any], key: int) -> Any:
@@ -86,6 +86,6 @@ class UnitOfWork:
         transaction has read is current: no second read of it."""
         return self.session.get_one(model, key)
 
-    def _locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
+    def locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
         query = query.execution_options(populate_existing=True)
         return query.with_for_update(of=model) if self.dialect == "postgresql" else query
