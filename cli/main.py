@@ -24,8 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("database:db", "Manage the database schema."),
     "demo": ("demo:demo", "Walk one shop through the workflow on a simulated clock and print "
                           "the timeline."),
-    "events": ("events:events", "Print link events from the outbox, oldest first (--json: one "
-                                "JSON object per line)."),
+    "events": ("events:events", "Print link, shop and account events from the outbox, oldest "
+                                "first (--json: one JSON object per line)."),
     "jobs": ("jobs:jobs", "Timer transitions, run once (see also `shoplink daemon`)."),
     "link": ("links:link", "Links between a shop and an account."),
     "marketing": ("links:marketing", "The Marketing accounts tab: links holding one of the "
