@@ -160,8 +160,25 @@ class ShowcaseItem(Base):
     product: Mapped[Product] = relationship(lazy="joined")
 
 
+class ShowcaseEvent(Base):
+    """One row per showcase change (`product_added`, `product_removed`, `cleared`);
+    append-only. A trigger publishes each as a `showcase.<event>` outbox row."""
+
+    __tablename__ = "showcase_events"
+    __table_args__ = (sa.Index("ix_showcase_events_link_id", "link_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"))
+    event: Mapped[str] = mapped_column(sa.String(20))
+    skus: Mapped[list[str]] = mapped_column(sa.JSON)
+    actor: Mapped[str] = mapped_column(sa.String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class OutboxEvent(Base):
-    """One row per transition, written by a database trigger on link_events in its transaction.
+    """One row per transition or showcase change, written by a database trigger on
+    link_events or showcase_events in its transaction.
 
     Ids are handed out at commit, under a lock, so they become visible in id order: a
     reader that remembers its last id never skips one (see workflows/outbox.py).
@@ -175,13 +192,17 @@ class OutboxEvent(Base):
     link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"), index=True)
     shop_id: Mapped[int] = mapped_column(sa.Integer)
     account_id: Mapped[int] = mapped_column(sa.Integer)
-    history_id: Mapped[int] = mapped_column(sa.ForeignKey("link_events.id"), unique=True)
+    # A transition's row names its history row; a showcase change's, its showcase event.
+    history_id: Mapped[int | None] = mapped_column(sa.ForeignKey("link_events.id"),
+                                                   unique=True)
+    showcase_event_id: Mapped[int | None] = mapped_column(sa.Integer, unique=True)
     event: Mapped[str] = mapped_column(sa.String(20))
     from_state: Mapped[str | None] = mapped_column(sa.String(12))
     to_state: Mapped[str] = mapped_column(sa.String(12))
     actor: Mapped[str] = mapped_column(sa.String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
 class OutboxConsumer(Base):

@@ -56,6 +56,7 @@ def outbox_event_view(row: Any) -> dict[str, Any]:
         "actor": row.actor,
         "at": iso(row.at),
         "recorded_at": iso(row.recorded_at),
+        **({"details": row.details} if row.details else {}),
     }
 
 
@@ -65,7 +66,7 @@ def read_events(uow: UnitOfWork, after: int, limit: int) -> list[dict[str, Any]]
         sa.select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.link_id, OutboxEvent.shop_id,
                   ACCOUNTS.c.username, OutboxEvent.event, OutboxEvent.from_state,
                   OutboxEvent.to_state, OutboxEvent.actor, OutboxEvent.at,
-                  OutboxEvent.recorded_at)
+                  OutboxEvent.recorded_at, OutboxEvent.details)
         .join(ACCOUNTS, ACCOUNTS.c.id == OutboxEvent.account_id)
         .where(OutboxEvent.id > after)
         .order_by(OutboxEvent.id)
