@@ -53,7 +53,7 @@ def new_link(who: Seller, body: schemas.AccountRequest, request: Request,
 @router.get("/links", response_model=list[schemas.Link])
 def list_links(
     who: Seller,
-    state: Annotated[list[str], Query(description="Repeatable.")] = [],  # noqa: B006
+    state: Annotated[list[schemas.State], Query(description="Repeatable.")] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JSONResponse:
     """The shop's links, newest first."""
