@@ -3,6 +3,7 @@ event outbox, its readers and daemon heartbeats; API tokens and idempotency reco
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -102,11 +103,9 @@ class Link(Base):
         order_by="LinkEvent.id", cascade="save-update, merge", lazy="select"
     )
 
-    def record(self, event: str, from_state: str | None, to_state: str, *, actor: str,
-               at: datetime, now: datetime, details: dict[str, Any] | None = None) -> None:
-        """Append the history row of one transition (the machine calls it)."""
-        self.history.append(LinkEvent(event=event, from_state=from_state, to_state=to_state,
-                                      actor=actor, at=at, recorded_at=now, details=details))
+    def record(self, row: Mapping[str, Any], details: dict[str, Any] | None = None) -> None:
+        """Append the history row of one transition (machine.recorded describes it)."""
+        self.history.append(LinkEvent(**row, details=details))
 
 
 class LinkEvent(Base):
