@@ -18,9 +18,11 @@ PAGE = 500
 def _line(event: dict[str, Any], as_json: bool) -> str:
     if as_json:
         return json.dumps(event, ensure_ascii=False)
-    return (f"{event['id']}  {event['at']}  {event['type']:<20}  link {event['link_id']}  "
-            f"shop {event['shop_id']}  @{event['account']}  {event['from_state'] or '-'} -> "
-            f"{event['to_state']}  by {event['actor']}")
+    skus = (event.get("details") or {}).get("skus")
+    change = (f"{', '.join(skus)} (link {event['to_state']})" if skus is not None else
+              f"{event['from_state'] or '-'} -> {event['to_state']}")
+    return (f"{event['id']}  {event['at']}  {event['type']:<24}  link {event['link_id']}  "
+            f"shop {event['shop_id']}  @{event['account']}  {change}  by {event['actor']}")
 
 
 def _stop_on_signals() -> threading.Event:
