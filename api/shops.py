@@ -13,7 +13,7 @@ from shoplink.api.errors import responses
 from shoplink.api.idempotency import IdempotencyKey, run_once
 
 router = APIRouter(prefix="/v1/shops/{shop_id}", tags=["seller"],
-                   responses=responses(400, 401, 404, 422, 500))
+                   responses=responses(400, 401, 404, 422, 500, 503))
 
 
 @router.get("", response_model=schemas.ShopDetail)
