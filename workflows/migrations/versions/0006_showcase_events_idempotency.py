@@ -8,7 +8,8 @@ Showcase changes used to be link history rows with the same from and to state, s
 outbox published a second `link.linked` for a product added. They now go to
 `showcase_events` (append-only), whose trigger publishes `showcase.product_added`,
 `showcase.product_removed` and `showcase.cleared` outbox rows, with the SKUs in
-`details`; such a row has no history row (`history_id` null) but its `showcase_event_id`.
+`details` (a column 0008 adds: the trigger runs only at the newest schema); such a row
+has no history row (`history_id` null) but its `showcase_event_id`.
 Older showcase rows stay in link_events: history is append-only.
 
 A key reused with another body must be refused (422 `idempotency_key_reused`), so an
@@ -63,7 +64,6 @@ def upgrade() -> None:
                               table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.alter_column("history_id", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("showcase_event_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("details", sa.JSON(), nullable=True))
         batch.create_unique_constraint(op.f("uq_outbox_events_showcase_event_id"),
                                        ["showcase_event_id"])
     with op.batch_alter_table("idempotency_records") as batch:
@@ -92,15 +92,7 @@ def upgrade() -> None:
             "showcase_events FOR EACH ROW EXECUTE FUNCTION showcase_events_append_only()"
         )
         return
-    op.execute(
-        "CREATE TRIGGER link_events_to_outbox AFTER INSERT ON link_events BEGIN "
-        "INSERT INTO outbox_events (type, link_id, shop_id, account_id, history_id, event, "
-        "from_state, to_state, actor, at, recorded_at) SELECT CASE NEW.to_state "
-        + " ".join(f"WHEN '{state}' THEN '{kind}'" for state, kind in _outbox_types().items())
-        + " ELSE 'link.' || NEW.to_state END, NEW.link_id, l.shop_id, l.account_id, NEW.id, "
-        "NEW.event, NEW.from_state, NEW.to_state, NEW.actor, NEW.at, NEW.recorded_at "
-        "FROM links AS l WHERE l.id = NEW.link_id; END"
-    )
+    op.execute(_link_events_trigger())
     op.execute(
         "CREATE TRIGGER showcase_events_to_outbox AFTER INSERT ON showcase_events BEGIN "
         f"INSERT INTO outbox_events ({COLUMNS}) "
@@ -111,6 +103,19 @@ def upgrade() -> None:
             f"CREATE TRIGGER showcase_events_no_{action.lower()} BEFORE {action} ON "
             f"showcase_events BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
         )
+
+
+def _link_events_trigger() -> str:
+    """Migration 0002's SQLite trigger, put back after a rebuild of outbox_events."""
+    return (
+        "CREATE TRIGGER link_events_to_outbox AFTER INSERT ON link_events BEGIN "
+        "INSERT INTO outbox_events (type, link_id, shop_id, account_id, history_id, event, "
+        "from_state, to_state, actor, at, recorded_at) SELECT CASE NEW.to_state "
+        + " ".join(f"WHEN '{state}' THEN '{kind}'" for state, kind in _outbox_types().items())
+        + " ELSE 'link.' || NEW.to_state END, NEW.link_id, l.shop_id, l.account_id, NEW.id, "
+        "NEW.event, NEW.from_state, NEW.to_state, NEW.actor, NEW.at, NEW.recorded_at "
+        "FROM links AS l WHERE l.id = NEW.link_id; END"
+    )
 
 
 def _outbox_types() -> dict[str, str]:
@@ -124,4 +129,29 @@ def _outbox_types() -> dict[str, str]:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0006 is not reversible: showcase events would be lost")
+    """Back to 0005: showcase events and their outbox rows go (history had none)."""
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        op.execute("DROP TRIGGER showcase_events_to_outbox ON showcase_events")
+        op.execute("DROP FUNCTION showcase_events_to_outbox()")
+        op.execute("DROP TRIGGER showcase_events_append_only ON showcase_events")
+        op.execute("DROP FUNCTION showcase_events_append_only()")
+    else:
+        for name in ("showcase_events_to_outbox", "showcase_events_no_update",
+                     "showcase_events_no_delete", "link_events_to_outbox"):
+            op.execute(f"DROP TRIGGER {name}")
+    op.execute("DELETE FROM outbox_events WHERE showcase_event_id IS NOT NULL")
+    op.execute("DELETE FROM idempotency_records WHERE status IS NULL")
+    with op.batch_alter_table("idempotency_records") as batch:
+        batch.drop_column("fingerprint")
+        batch.alter_column("body", existing_type=sa.JSON(), nullable=False)
+        batch.alter_column("status", existing_type=sa.Integer(), nullable=False)
+    with op.batch_alter_table("outbox_events",
+                              table_kwargs={"sqlite_autoincrement": True}) as batch:
+        batch.drop_constraint(op.f("uq_outbox_events_showcase_event_id"), type_="unique")
+        batch.drop_column("showcase_event_id")
+        batch.alter_column("history_id", existing_type=sa.Integer(), nullable=False)
+    if not postgresql:
+        op.execute(_link_events_trigger())
+    op.drop_index("ix_showcase_events_link_id", table_name="showcase_events")
+    op.drop_table("showcase_events")
