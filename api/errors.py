@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from shoplink.api.schemas import ErrorDocument
 from shoplink.workflows.errors import (
@@ -86,12 +87,25 @@ def _validation(request: Request, failure: Exception) -> JSONResponse:
 def _http(request: Request, failure: Exception) -> JSONResponse:
     assert isinstance(failure, HTTPException)
     status, code, message = failure.status_code, "bad_input", str(failure.detail)
+    headers = getattr(failure, "headers", None)
     if status == 404:
         code, message = "not_found", "not found"
     elif status == 400:  # FastAPI's only 400: a body it could not even read as JSON
         status, message = 422, "body: the body does not parse"
-    return JSONResponse(document(code, message), status,
-                        headers=getattr(failure, "headers", None))
+    elif status == 405:  # Starlette names the methods of one route; the path may have more
+        headers = {"Allow": ", ".join(_allowed(request))}
+    return JSONResponse(document(code, message), status, headers=headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives this path (GET brings HEAD)."""
+    methods: set[str] = set()
+    for path, item in request.app.openapi()["paths"].items():
+        if compile_path(path)[0].match(request.url.path):
+            methods |= {method.upper() for method in item}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 RETRY_AFTER_SECONDS = 1

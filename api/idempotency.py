@@ -2,8 +2,8 @@
 
 The record is filed by the action's own commit (the unit of work's `before_commit` hook),
 so an action and its record are stored together or not at all; the answer is written into
-the record just after. A repeat that finds the record still without its answer answers 409
-`idempotency_key_in_use`; one that arrives while the first holds the shop waits for it.
+the record just after. A repeat that finds the record still without its answer waits up to
+ANSWER_WAIT seconds for it, then answers 409 `idempotency_key_in_use`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ IdempotencyKey = Annotated[str | None, Header(
     description="A retry with the same key answers the first answer and does nothing again.",
 )]
 Action = Callable[[UnitOfWork], Any]
+# How long a repeat waits for the first request's answer before answering 409 in use.
+ANSWER_WAIT = 5.0
+POLL = 0.02
 
 
 class Answer(NamedTuple):
@@ -59,9 +62,9 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
     if key is None:
         return JSONResponse(action(who.uow()), status)
     mine = fingerprint(request, payload)
-    first = _answered(who, key)
+    first = _recorded(who, key)
     if first is not None:
-        return _replay(first, request, mine)
+        return _replay(_answered(who, first), request, mine)
     record = IdempotencyRecord(key=key, principal=who.principal.key, method=request.method,
                                path=request.url.path, fingerprint=mine, created_at=who.now)
     filed: list[int] = []
@@ -77,10 +80,10 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
     except ShoplinkError as failure:
         status, body = answer_for(failure)
     except IntegrityError:  # the same key was filed first by a racing request
-        first = _answered(who, key)
+        first = _recorded(who, key)
         if first is None:
             raise
-        return _replay(first, request, mine)
+        return _replay(_answered(who, first), request, mine)
     if status >= 500:
         return JSONResponse(body, status)
     with UnitOfWork(who.engine) as uow:
@@ -95,26 +98,11 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
             uow.commit()
         except IntegrityError:
             uow.session.rollback()
-            first = _answered(who, key)
+            first = _recorded(who, key)
             if first is None:
                 raise
-            return _replay(first, request, mine)
+            return _replay(_answered(who, first), request, mine)
     return JSONResponse(body, status)
-
-
-ANSWER_WAIT_SECONDS = 1.0
-
-
-def _answered(who: Caller, key: str) -> Answer | None:
-    """The first request's record with its answer: a repeat that finds the first's action
-    committed but its answer not yet filed waits for it (up to ANSWER_WAIT_SECONDS, polling
-    every 10 ms), then, still unanswered, is told 409 `idempotency_key_in_use`."""
-    deadline = time.monotonic() + ANSWER_WAIT_SECONDS
-    first = _recorded(who, key)
-    while first is not None and first.status is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-        first = _recorded(who, key)
-    return first
 
 
 def _recorded(who: Caller, key: str) -> Answer | None:
@@ -126,6 +114,15 @@ def _recorded(who: Caller, key: str) -> Answer | None:
             .where(IdempotencyRecord.principal == who.principal.key, IdempotencyRecord.key == key)
         ).first()
     return Answer(key, *row) if row else None
+
+
+def _answered(who: Caller, first: Answer) -> Answer:
+    """The first answer, once the first request has stored it (or as it is after a wait)."""
+    deadline = time.monotonic() + ANSWER_WAIT
+    while first.status is None and time.monotonic() < deadline:
+        time.sleep(POLL)
+        first = _recorded(who, first.key) or first
+    return first
 
 
 def _replay(first: Answer, request: Request, mine: str) -> JSONResponse:

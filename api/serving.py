@@ -85,8 +85,6 @@ def application(url: str, sizing: Sizing, *, clock: Clock = utc_now,
 def from_environment() -> FastAPI:
     """The factory each `serve --workers N` process calls (uvicorn's `factory=True`)."""
     from shoplink.cli.app import App
-    from shoplink.cli.serve import _fake_clock
 
     app = App()
-    return application(app.url(), Sizing.from_environment(), clock=_fake_clock() or utc_now,
-                       ttl=app.invitation_ttl())
+    return application(app.url(), Sizing.from_environment(), ttl=app.invitation_ttl())

@@ -73,8 +73,8 @@ class ShoplinkGroup(click.Group):
                     continue
                 rows.append((name, command.get_short_help_str(limit)))
             else:
-                rows.append((name, click.utils.make_default_short_help(COMMANDS[name][1],
-                                                                         limit)))
+                summary = click.Command(name, help=COMMANDS[name][1])  # not imported: its text
+                rows.append((name, summary.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -175,9 +175,10 @@ def _describe(failure: Exception, app: App) -> str:
 def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool, log_format: str | None,
         log_level: str | None) -> None:
     """Link TikTok accounts to a TikTok Shop as marketing accounts."""
-    clock = ctx.obj.clock if isinstance(ctx.obj, App) else None
-    ctx.obj = App(db=db, json=as_json, debug=debug, log_format=log_format, log_level=log_level,
-                  **({"clock": clock} if clock else {}))
+    app = App(db=db, json=as_json, debug=debug, log_format=log_format, log_level=log_level)
+    if isinstance(ctx.obj, App):  # the demo and tests hand in their clock
+        app.clock = ctx.obj.clock
+    ctx.obj = app
     logging_setup.configure(ctx.obj)
     ctx.call_on_close(ctx.obj.close)
 

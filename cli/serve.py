@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from shoplink.cli.app import App
-
-if TYPE_CHECKING:
-    from shoplink.workflows.clock import Clock
-
-FAKE_NOW_VARIABLE = "SHOPLINK_FAKE_NOW"
 
 
 @click.command()
@@ -43,12 +38,11 @@ def serve(app: App, host: str, port: int, workers: int, threads: int | None,
     from shoplink.api.serving import Sizing, application
 
     sizing = Sizing.from_environment().given(threads, pool_size, pool_timeout)
-    clock = _fake_clock() or app.clock
     app.engine()  # checks the schema (SQLite: upgrades it) once, before any worker starts
-    options = {"host": host, "port": port, "log_level": "info", "access_log": True,
-               "server_header": False}
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
+                               "access_log": True, "server_header": False}
     if workers == 1:
-        uvicorn.run(application(app.url(), sizing, clock=clock, ttl=app.invitation_ttl()),
+        uvicorn.run(application(app.url(), sizing, clock=app.clock, ttl=app.invitation_ttl()),
                     **options)
         return
     app.close()
@@ -56,18 +50,3 @@ def serve(app: App, host: str, port: int, workers: int, threads: int | None,
     uvicorn.run("shoplink.api.serving:from_environment", factory=True, workers=workers,
                 **options)
 
-
-def _fake_clock() -> Clock | None:
-    """A frozen clock from SHOPLINK_FAKE_NOW, for tests and demos; unset, the real clock."""
-    raw = os.environ.get(FAKE_NOW_VARIABLE)
-    if not raw:
-        return None
-    from shoplink.workflows.errors import BadInput
-    from shoplink.workflows.validate import timestamp
-
-    try:
-        frozen = timestamp(raw)
-    except BadInput as failure:
-        raise BadInput(f"{FAKE_NOW_VARIABLE}: {failure.message}") from None
-    assert frozen is not None
-    return lambda: frozen

@@ -72,9 +72,11 @@ def link_id(raw: str | int) -> int:
 def link_shop_id(session: Session, key: int, reach: Reach | None = None) -> int:
     """The shop a link belongs to, read without locking, so the shop can be locked first;
     a link outside the caller's reach is not found."""
+    found: tuple[int, int] | None
     if session.get_bind().dialect.name == "postgresql":
-        found = session.execute(
+        row = session.execute(
             sa.select(Link.shop_id, Link.account_id).where(Link.id == key)).first()
+        found = (row[0], row[1]) if row is not None else None
     else:  # SQLite holds the database already: read the link with its shop and account once
         link = session.execute(sa.select(Link).where(Link.id == key)).unique().scalar()
         session.info.setdefault("held", []).append(link)  # the identity map holds weakly

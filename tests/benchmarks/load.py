@@ -25,11 +25,11 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.models import Account, Link, Shop
 from tests.benchmarks.harness import Context, Row, percentile
 from tests.benchmarks.seed import ACCOUNT_COLUMNS, SHOP_COLUMNS, accounts, bulk_insert, shops
 from tests.benchmarks.seed import username as account_name
-from shoplink.workflows.db import make_engine
-from shoplink.workflows.models import Account, Link, Shop
 
 SHOPS, ACCOUNTS = 10, 200
 MIX = (("link", 30), ("tab", 30), ("shop", 20), ("search", 20))
