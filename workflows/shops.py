@@ -14,7 +14,7 @@ from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARK
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page
-from shoplink.workflows.timers import settle
+from shoplink.workflows.timers import catch_up_for_read, settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view, shop_view
 
@@ -44,8 +44,9 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
-    with uow:
-        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
+    with uow.reading():
+        shop = lookup.shop(uow.session, shop_ref)
+        catch_up_for_read(uow, [shop.id], now)
         view = shop_view(shop)
         by_state = dict(
             uow.session.execute(
@@ -65,7 +66,6 @@ def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, 
             window_days=LINK_WINDOW.days,
             links_by_state=by_state,
         )
-        uow.commit()
     return view
 
 
