@@ -14,6 +14,7 @@ from shoplink.cli import jobs as jobs_commands
 from shoplink.cli import products as product_commands
 from shoplink.cli import showcase as showcase_commands
 from shoplink.cli import status as status_commands
+from shoplink.cli import webhooks as webhook_commands
 from shoplink.cli import workflow as workflow_commands
 from shoplink.cli.app import App
 from shoplink.cli.demo import demo as demo_command
@@ -144,6 +145,7 @@ cli.add_command(events_commands.events)
 cli.add_command(status_commands.status)
 cli.add_command(product_commands.product)
 cli.add_command(showcase_commands.showcase)
+cli.add_command(webhook_commands.webhook)
 
 
 def main() -> None:
