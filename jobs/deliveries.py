@@ -50,6 +50,8 @@ class Deliverer:
             limits=httpx.Limits(max_connections=concurrency,
                                 max_keepalive_connections=concurrency))
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
+        for name in ("httpx", "httpcore"):  # one line per request is ours, not theirs
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.counts: Counter[str] = Counter()
         self._state = threading.Condition()
         self._in_flight: Counter[int] = Counter()
@@ -75,10 +77,12 @@ class Deliverer:
                 with self._state:
                     if not (more or self._again) or self._closed:
                         self._pumping = False
+                        self._state.notify_all()
                         return started
-        except SQLAlchemyError:
+        except BaseException:
             with self._state:
                 self._pumping = False
+                self._state.notify_all()
             raise
 
     def _pump_once(self) -> tuple[bool, int]:
