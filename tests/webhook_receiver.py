@@ -22,7 +22,8 @@ class Received:
 class Receiver:
     def __init__(self, script: list[int] | None = None, default: int = 200,
                  hang: float = 0.0, answer: bytes = b"ok") -> None:
-        self.script, self.default, self.hang, self.answer = list(script or []), default, hang, answer
+        self.script, self.default = list(script or []), default
+        self.hang, self.answer = hang, answer
         self.requests: list[Received] = []
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -45,7 +46,11 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, *_: Any) -> None:
+                pass  # a sender that hangs up (a killed daemon) is part of the tests
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
