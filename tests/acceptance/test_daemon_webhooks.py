@@ -31,10 +31,12 @@ def event_ids(url: str) -> set[str]:
         engine.dispose()
 
 
-def register(url: str, receiver: Receiver, *events: str) -> None:
+def register(url: str, receiver: Receiver, *events: str) -> str:
+    """Add the receiver as an endpoint; its secret."""
     engine = make_engine(url)
-    add_endpoint(UnitOfWork(engine), receiver.url, list(events), datetime.now(UTC))
+    added = add_endpoint(UnitOfWork(engine), receiver.url, list(events), datetime.now(UTC))
     engine.dispose()
+    return added["secret"]
 
 
 def test_an_invitation_sent_by_the_cli_reaches_the_receiver_within_a_second(
@@ -44,7 +46,7 @@ def test_an_invitation_sent_by_the_cli_reaches_the_receiver_within_a_second(
     add_account(UnitOfWork(engine), {"username": "alice"}, datetime.now(UTC))
     engine.dispose()
     with Receiver() as receiver:
-        register(database_url, receiver, "invitation.sent")
+        secret = register(database_url, receiver, "invitation.sent")
         daemon = daemons(database_url, "--poll", "0.2")
         daemon.wait_for("start")
         time.sleep(0.5)  # the watcher is listening
@@ -54,6 +56,7 @@ def test_an_invitation_sent_by_the_cli_reaches_the_receiver_within_a_second(
         wait_until(lambda: len(receiver.requests) >= 1, 5, "the invitation")
         assert time.monotonic() - committed < 1.0
         assert daemon.stop() == 0
+    assert daemon.logged("deliver") and secret not in repr(daemon.lines)
 
 
 def test_a_daemon_killed_during_a_burst_loses_no_event(database_url, daemons):
