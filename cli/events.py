@@ -46,16 +46,22 @@ def _stop_on_signals() -> threading.Event:
 def events(app: App, after: int | None, consumer: str | None, follow: bool, limit: int | None,
            poll: float) -> None:
     """Print link events from the outbox, oldest first (--json: one JSON object per line)."""
-    from shoplink.workflows.outbox import check_consumer, consumer_position, read_events, save_position
+    from shoplink.workflows.outbox import (
+        check_consumer,
+        consumer_position,
+        read_events,
+        save_position,
+    )
 
     if consumer is not None:
         check_consumer(consumer)
     position = after if after is not None else (
-        consumer_position(app.uow(), consumer) if consumer else 0)
+        consumer_position(app.uow(read=True), consumer) if consumer else 0)
     stop = _stop_on_signals() if follow else threading.Event()
     printed = 0
     while not stop.is_set():
-        page = read_events(app.uow(), position, min(PAGE, limit - printed) if limit else PAGE)
+        size = min(PAGE, limit - printed) if limit else PAGE
+        page = read_events(app.uow(read=True), position, size)
         if page:
             try:
                 sys.stdout.write("".join(_line(e, app.json) + "\n" for e in page))

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shoplink.workflows.operations import OutboxEvent
+from shoplink.workflows.models import OutboxEvent
 
 CHANNEL = "shoplink_outbox"
 log = logging.getLogger("shoplink.webhooks")

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from shoplink.workflows import lookup, rules, validate
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
-from shoplink.workflows.links import settle
 from shoplink.workflows.models import Link, Shop
 from shoplink.workflows.products import shop_page
+from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view, shop_view
 
@@ -40,7 +40,7 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
         return [shop_view(shop) for shop in shops]
 
 
-def show_shop(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
+def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
     with uow:
         shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
@@ -67,7 +67,8 @@ def show_shop(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
     return view
 
 
-def set_official(uow: UnitOfWork, shop_ref: str, username: str, now: datetime) -> dict[str, Any]:
+def set_official(uow: UnitOfWork, shop_ref: str | int, username: str,
+                 now: datetime) -> dict[str, Any]:
     """Make the account the shop's official account, replacing any earlier one."""
     with uow:
         shop = lookup.shop(uow.session, shop_ref)
@@ -76,7 +77,6 @@ def set_official(uow: UnitOfWork, shop_ref: str, username: str, now: datetime) -
         account = uow.lock_account(account.id)
         violations = rules.for_official_account(uow.session, shop, account, now)
         if violations:
-            uow.commit()
             raise Refused(violations)
         shop.official_account = account
         uow.session.flush()

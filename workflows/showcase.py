@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
-from shoplink.workflows.catalogue import SHOWCASE_STATES, Product, ShowcaseItem, record_showcase
 from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation
-from shoplink.workflows.links import settle
-from shoplink.workflows.models import Link
+from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation, quoted
+from shoplink.workflows.machine import HOLDING_STATES
+from shoplink.workflows.models import Link, LinkEvent, Product, ShowcaseItem
 from shoplink.workflows.products import parse_sku
+from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
 
 
@@ -83,10 +83,7 @@ def _settled_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> Link:
 
 
 def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> list[Product]:
-    """The link's shop's products for `skus`, or the refusal with every failed rule.
-
-    A refusal still commits the overdue timers that settling caught up.
-    """
+    """The link's shop's products for `skus`, or the refusal with every failed rule."""
     session = uow.session
     own = {p.sku: p for p in session.execute(sa.select(Product).where(
         Product.shop_id == link.shop_id, Product.sku.in_(skus))).unique().scalars()}
@@ -96,20 +93,19 @@ def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> lis
     ) if others else set()
     unknown = [s for s in others if s not in elsewhere]
     if unknown:
-        raise NotFound(f"no product with SKU {unknown[0]!r}")
+        raise NotFound(f"no product with SKU {quoted(unknown[0])}")
     violations = []
-    if link.state not in SHOWCASE_STATES:
+    if link.state not in HOLDING_STATES:
         violations.append(Violation(
             "link_not_active", f"link {link.id} is {link.state}: its showcase can change only "
-            f"while it is {' or '.join(SHOWCASE_STATES)}"))
+            f"while it is {' or '.join(HOLDING_STATES)}"))
     violations += [Violation("product_not_in_shop",
-                             f"product {s!r} belongs to another shop, not {link.shop.name!r}")
+                             f"product {quoted(s)} belongs to another shop, not {link.shop.name!r}")
                    for s in skus if s in elsewhere]
     if adding:
-        violations += [Violation("product_inactive", f"product {s!r} is inactive")
+        violations += [Violation("product_inactive", f"product {quoted(s)} is inactive")
                        for s in skus if s in own and own[s].status != "active"]
     if violations:
-        uow.commit()
         raise Refused(violations)
     return [own[s] for s in skus]
 
@@ -137,3 +133,24 @@ def _view(session: Session, link: Link, **changed: list[str]) -> dict[str, Any]:
             for i in items
         ],
     }
+
+
+def record_showcase(link: Link, event: str, skus: list[str], now: datetime,
+                    actor: str = "seller") -> None:
+    """A history row for a showcase change: the link's state stays as it is."""
+    link.history.append(
+        LinkEvent(event=event, from_state=link.state, to_state=link.state, actor=actor, at=now,
+                  recorded_at=now, details={"skus": skus})
+    )
+
+
+def clear_showcase(session: Session, link: Link, now: datetime, actor: str = "seller") -> None:
+    """Empty the showcase of a link that ended, recorded as `showcase_clear` with its SKUs."""
+    skus = list(session.execute(
+        sa.select(Product.sku).join(ShowcaseItem, ShowcaseItem.product_id == Product.id)
+        .where(ShowcaseItem.link_id == link.id).order_by(Product.sku)
+    ).scalars())
+    if not skus:
+        return
+    session.execute(sa.delete(ShowcaseItem).where(ShowcaseItem.link_id == link.id))
+    record_showcase(link, "showcase_clear", skus, now, actor)

@@ -22,9 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
-from shoplink.workflows.models import Account, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from shoplink.workflows.operations import OutboxEvent
-from shoplink.workflows.outbox import event_view
+from shoplink.workflows.models import (
+    Account,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from shoplink.workflows.outbox import outbox_event_view
 
 # Standard Webhooks' schedule: the delay before each attempt after a failed one.
 SCHEDULE = (timedelta(0), timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30),
@@ -134,7 +139,7 @@ def _message(row: Any) -> tuple[str, str]:
         data: dict[str, Any] = {"endpoint_id": row.endpoint_id, "delivery_id": row.delivery_id}
         message_id, at = f"ping_{row.delivery_id}", row.created_at
     else:
-        data = event_view(row)
+        data = outbox_event_view(row)
         message_id, at = f"evt_{row.event_id}", row.at
     body = {"type": row.type, "timestamp": iso(at), "data": data}
     return message_id, json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, NotFound, Refused
-from shoplink.workflows.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from shoplink.workflows.operations import OUTBOX_TYPES, OutboxEvent
+from shoplink.workflows.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from shoplink.workflows.outbox import OUTBOX_TYPES
 from shoplink.workflows.uow import UnitOfWork
 
 EVENT_TYPES = tuple(sorted(set(OUTBOX_TYPES.values())))
