@@ -256,3 +256,26 @@ def test_racing_fan_outs_make_each_delivery_exactly_once(make_shop, make_account
             work.commit()
     made = [(d.endpoint_id, d.event_id) for d in deliveries(uow)]
     assert len(made) == len(set(made)) == 2 * 60
+
+
+def test_prune_removes_finished_deliveries_and_keeps_the_events_pending_ones_need(
+        make_shop, make_account, uow, deliverers):
+    from shoplink.workflows.webhook_retention import lowest_needed_event_id, prune_deliveries
+
+    now = datetime.now(UTC)
+    assert lowest_needed_event_id(uow(), now) is None
+    with Receiver(script=[200, 500]) as receiver:
+        add_endpoint(uow(), receiver.url, ["invitation.sent"], now)
+        for name in ("alice", "bob"):
+            invite(make_shop, make_account, uow, now, name)
+        deliverers().drain()
+    done, waiting = sorted(deliveries(uow), key=lambda d: d.status)
+    assert (done.status, waiting.status) == ("delivered", "pending")
+    later = now + timedelta(days=1)
+    assert prune_deliveries(uow(), later, dry_run=True) == 1
+    assert len(deliveries(uow)) == 2
+    assert lowest_needed_event_id(uow(), later) == waiting.event_id
+    assert prune_deliveries(uow(), later) == 1
+    assert [d.id for d in deliveries(uow)] == [waiting.id]
+    with uow() as work:
+        assert work.session.execute(sa.select(sa.func.count(WebhookAttempt.id))).scalar() == 1
