@@ -42,7 +42,7 @@ def run_due(app: App, batch_size: int) -> None:
 @click.option("--webhook-timeout", type=click.FloatRange(min=0.01, max=300), default=10.0,
               show_default=True, envvar="SHOPLINK_WEBHOOK_TIMEOUT", metavar="SECONDS",
               help="Give up on a webhook request after this long.")
-@click.option("--webhook-concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+@click.option("--webhook-concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
               metavar="N", help="Webhook requests in flight at most.")
 @click.pass_obj
 def daemon(app: App, interval: float, poll: float, batch_size: int, metrics_port: int | None,

@@ -102,7 +102,7 @@ def deliveries(app: App, endpoint_id: int | None, failed: bool, limit: int) -> N
 
 @webhook.command()
 @TIMEOUT
-@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
               metavar="N", help="Requests in flight at most.")
 @click.pass_obj
 def deliver(app: App, timeout: float, concurrency: int) -> None:

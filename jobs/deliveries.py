@@ -38,11 +38,12 @@ class Deliverer:
     """Delivers due webhooks until closed; thread-safe `pump()` may be called from anywhere."""
 
     def __init__(self, engine: Engine, *, clock: Clock = utc_now,
-                 timeout: float = DEFAULT_TIMEOUT, concurrency: int = 16, per_endpoint: int = 8,
+                 timeout: float = DEFAULT_TIMEOUT, concurrency: int = 32, per_endpoint: int = 16,
                  rand: Callable[[], float] = random.random,
                  only: Collection[int] | None = None) -> None:
         self.only = only  # deliver these deliveries and nothing else (`webhook test`, `retry`)
         self.engine, self.clock, self.timeout, self.rand = engine, clock, timeout, rand
+        # One endpoint gets at most half the pool by default: a slow one cannot take it all.
         self.concurrency, self.per_endpoint = concurrency, min(per_endpoint, concurrency)
         self.lease = timedelta(seconds=timeout + LEASE_MARGIN)
         self.client = httpx.Client(
@@ -164,7 +165,7 @@ class Deliverer:
         statuses: list[str] = []
         try:
             with UnitOfWork(self.engine) as uow:
-                statuses = [record_outcome(uow.session, o, now, self.rand) for _, o in batch]
+                statuses = record_outcome(uow.session, [o for _, o in batch], now, self.rand)
                 uow.commit()
         except SQLAlchemyError as failure:
             # The leases run out and the deliveries are sent again: at least once.

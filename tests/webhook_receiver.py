@@ -7,6 +7,7 @@ It answers each request with the next scripted status (then `default`), or hangs
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,7 @@ from typing import Any
 class Received:
     headers: dict[str, str]
     body: bytes
+    at: float  # time.time() on arrival
 
 
 class Receiver:
@@ -35,7 +37,7 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - the http.server hook
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
-                status = receiver._take(Received(dict(self.headers.items()), body))
+                status = receiver._take(Received(dict(self.headers.items()), body, time.time()))
                 if receiver.hang:
                     receiver._released.wait(receiver.hang)
                 self.send_response(status)

@@ -161,22 +161,42 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def record(session: Session, outcome: Outcome, now: datetime,
-           rand: Callable[[], float]) -> str:
-    """Write the attempt and move its delivery on; returns the delivery's status."""
-    session.add(WebhookAttempt(delivery_id=outcome.delivery_id, attempted_at=outcome.attempted_at,
-                               status=outcome.status, error=outcome.error,
-                               latency_ms=outcome.latency_ms,
-                               response=(outcome.response or "")[:RESPONSE_LIMIT] or None))
+def record(session: Session, outcomes: list[Outcome], now: datetime,
+           rand: Callable[[], float]) -> list[str]:
+    """Write the attempts and move their deliveries on; returns each delivery's status.
+
+    Successes, the common case, move on in one UPDATE per status code; each failure is
+    scheduled on its own, from its number of attempts.
+    """
+    if not outcomes:
+        return []
+    session.execute(sa.insert(WebhookAttempt), [
+        {"delivery_id": o.delivery_id, "attempted_at": o.attempted_at, "status": o.status,
+         "error": o.error, "latency_ms": o.latency_ms,
+         "response": (o.response or "")[:RESPONSE_LIMIT] or None} for o in outcomes])
+    by_code: dict[int, list[int]] = {}
+    for outcome in outcomes:
+        if outcome.succeeded:
+            by_code.setdefault(outcome.status or 0, []).append(outcome.delivery_id)
+    for code, ids in by_code.items():
+        session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+            .values(status="delivered", attempts=WebhookDelivery.attempts + 1,
+                    last_status=code, last_error=None, finished_at=now))
+    return ["delivered" if o.succeeded else _record_failure(session, o, now, rand)
+            for o in outcomes]
+
+
+def _record_failure(session: Session, outcome: Outcome, now: datetime,
+                    rand: Callable[[], float]) -> str:
     delivery = session.get(WebhookDelivery, outcome.delivery_id, with_for_update=_pg(session))
     if delivery is None or delivery.status != "pending":
         return delivery.status if delivery else "removed"
     delivery.attempts += 1
     delivery.last_status, delivery.last_error = outcome.status, outcome.error
     delay = None if delivery.event_id is None else retry_delay(delivery.attempts, rand())
-    if outcome.succeeded:
-        delivery.status, delivery.finished_at = "delivered", now
-    elif outcome.status == 410:
+    if outcome.status == 410:
         delivery.status, delivery.finished_at = "failed", now
         session.execute(sa.update(WebhookEndpoint)
                         .where(WebhookEndpoint.id == delivery.endpoint_id)
@@ -186,6 +206,7 @@ def record(session: Session, outcome: Outcome, now: datetime,
         delivery.status, delivery.finished_at = "failed", now
     else:
         delivery.next_attempt_at = now + delay
+    session.flush()
     return delivery.status
 
 
