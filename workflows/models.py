@@ -258,6 +258,7 @@ class WebhookEndpoint(Base):
     """A receiver of outbox events; `position` is the last outbox id fanned out to it."""
 
     __tablename__ = "webhook_endpoints"
+    __table_args__ = {"sqlite_autoincrement": True}  # a removed endpoint's id is never reused
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(sa.String(2048))
@@ -284,6 +285,7 @@ class WebhookDelivery(Base):
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
         sa.Index("ix_webhook_deliveries_event_id", "event_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

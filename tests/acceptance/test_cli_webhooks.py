@@ -61,6 +61,7 @@ def test_remove_forgets_the_endpoint_and_an_unknown_one_is_not_found(run_cli, da
     assert run_cli("webhook", "remove", "1").exit_code == 0
     assert data_of(run_cli("webhook", "list", json=True)) == []
     refused_cleanly(run_cli, database_url, ("webhook", "remove", "1"), 3, "not_found")
+    assert add(run_cli, "https://other.example/hooks")["id"] == 2  # a removed id is not reused
     refused_cleanly(run_cli, database_url, ("webhook", "test", "7"), 3, "not_found")
     refused_cleanly(run_cli, database_url, ("webhook", "deliveries", "--endpoint", "7"), 3,
                     "not_found")

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("disabled_at", UTCDateTime(), nullable=True),
         sa.Column("disabled_reason", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "webhook_deliveries",
@@ -57,6 +58,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
         sa.UniqueConstraint("endpoint_id", "event_id",
                             name=op.f("uq_webhook_deliveries_endpoint_id_event_id")),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries",
                     ["endpoint_id", "next_attempt_at"],
