@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -56,7 +56,8 @@ class Deliverer:
         self.counts: Counter[str] = Counter()
         self._state = threading.Condition()
         self._in_flight: Counter[int] = Counter()
-        self._pumping = self._again = self._closed = False
+        self._pumping = self._again = self._closed = self._recording = False
+        self._claiming = threading.Lock()  # one lease at a time: free workers are counted once
         self._outcomes: queue.Queue[tuple[Claimed, Outcome] | None] = queue.Queue()
         self._recorder = threading.Thread(target=self._record_loop, name="webhook-recorder",
                                           daemon=True)
@@ -88,21 +89,30 @@ class Deliverer:
 
     def _pump_once(self) -> tuple[bool, int]:
         now = self.clock()
-        with UnitOfWork(self.engine) as uow:
-            made, more = fan_out(uow.session, now) if self.only is None else (0, False)
-            with self._state:
-                free = self.concurrency - sum(self._in_flight.values())
-            claimed = claim(uow.session, lambda e: self._room(e, free), now, self.lease,
-                            self.only)
-            uow.commit()
+        with self._claiming:
+            with UnitOfWork(self.engine) as uow:
+                made, more = fan_out(uow.session, now) if self.only is None else (0, False)
+                claimed = self._lease(uow, now)
+                uow.commit()
+            self._start(claimed)
+        if made:
+            log.debug("%d new deliveries", made, extra={"action": "fan-out", "deliveries": made})
+        return more, len(claimed)
+
+    def _lease(self, uow: UnitOfWork, now: datetime) -> list[Claimed]:
+        """Due deliveries for the free workers (the caller holds `_claiming`, then commits)."""
+        with self._state:
+            free = self.concurrency - sum(self._in_flight.values())
+        if free <= 0:
+            return []
+        return claim(uow.session, lambda e: self._room(e, free), now, self.lease, self.only)
+
+    def _start(self, claimed: list[Claimed]) -> None:
         with self._state:
             for item in claimed:
                 self._in_flight[item.endpoint_id] += 1
         for item in claimed:
             self.pool.submit(self._send, item)
-        if made:
-            log.debug("%d new deliveries", made, extra={"action": "fan-out", "deliveries": made})
-        return more, len(claimed)
 
     def _room(self, endpoint_id: int, free: int) -> int:
         return max(0, min(free, self.per_endpoint - self._in_flight[endpoint_id]))
@@ -142,6 +152,8 @@ class Deliverer:
             first = self._outcomes.get()
             if first is None:
                 return
+            with self._state:
+                self._recording = True
             batch = [first]
             while len(batch) < RECORD_BATCH:
                 try:
@@ -152,31 +164,34 @@ class Deliverer:
                     self._outcomes.put(None)
                     break
                 batch.append(item)
-            self._record(batch)
-            if not self._closed:
-                try:
-                    self.pump()
-                except SQLAlchemyError as failure:
-                    log.error("cannot lease deliveries: %s", _first_line(failure),
-                              extra={"action": "error"})
+            try:
+                self._record(batch)
+            finally:
+                with self._state:
+                    self._recording = False
+                    self._state.notify_all()
 
     def _record(self, batch: list[tuple[Claimed, Outcome]]) -> None:
+        """Write the outcomes and, in the same transaction, lease the next due deliveries."""
         now = self.clock()
         statuses: list[str] = []
-        try:
-            with UnitOfWork(self.engine) as uow:
-                statuses = record_outcome(uow.session, [o for _, o in batch], now, self.rand)
-                uow.commit()
-        except SQLAlchemyError as failure:
-            # The leases run out and the deliveries are sent again: at least once.
-            log.error("cannot record %d webhook attempts: %s", len(batch), _first_line(failure),
-                      extra={"action": "error"})
-        with self._state:
-            for (item, _), status in zip(batch, statuses or ["unrecorded"] * len(batch),
-                                         strict=True):
-                self._in_flight[item.endpoint_id] -= 1
-                self.counts[status] += 1
-            self._state.notify_all()
+        claimed: list[Claimed] = []
+        with self._claiming:
+            try:
+                with UnitOfWork(self.engine) as uow:
+                    statuses = record_outcome(uow.session, [o for _, o in batch], now, self.rand)
+                    self._settle(batch, statuses)
+                    if not self._closed:
+                        claimed = self._lease(uow, now)
+                    uow.commit()
+            except SQLAlchemyError as failure:
+                # The leases run out and the deliveries are sent again: at least once.
+                log.error("cannot record %d webhook attempts: %s", len(batch),
+                          _first_line(failure), extra={"action": "error"})
+                claimed = []
+                if not statuses:
+                    self._settle(batch, ["unrecorded"] * len(batch))
+            self._start(claimed)
         for (item, outcome), status in zip(batch, statuses, strict=False):
             result = outcome.status if outcome.status is not None else outcome.error
             log.info("webhook delivery %d to endpoint %d: %s in %.1f ms, %s", item.delivery_id,
@@ -186,11 +201,18 @@ class Deliverer:
                             "error": outcome.error, "latency_ms": round(outcome.latency_ms, 1),
                             "delivery_status": status})
 
+    def _settle(self, batch: list[tuple[Claimed, Outcome]], statuses: list[str]) -> None:
+        with self._state:
+            for (item, _), status in zip(batch, statuses, strict=True):
+                self._in_flight[item.endpoint_id] -= 1
+                self.counts[status] += 1
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no request is in flight and none is being recorded."""
         with self._state:
             return self._state.wait_for(
-                lambda: not any(self._in_flight.values()) and not self._pumping, timeout)
+                lambda: not (any(self._in_flight.values()) or self._pumping or self._recording),
+                timeout)
 
     def drain(self) -> Counter[str]:
         """One pass: deliver everything due now (retries due later wait), then return counts."""
