@@ -71,6 +71,7 @@ def daemon(app: App, interval: float, poll: float, batch_size: int, metrics_port
     try:
         runner = Daemon(engine, interval=interval, poll=poll, batch=batch_size, clock=app.now,
                         where=redact(app.url()), deliverer=deliverer)
+        runner.handle_signals()
         with instrumented(runner, engine, app.now, metrics_port=metrics_port,
                           metrics_address=metrics_address):
             runner.run()

@@ -57,8 +57,7 @@ class Daemon:
 
     def run(self) -> None:
         """Block until stopped; the batch in flight commits before this returns."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self._on_signal)
+        self.handle_signals()
         self.scheduler.add_job(self.sweep, "interval", seconds=self.interval, id=SAFETY_NET,
                                next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self.look_ahead, "interval", seconds=self.poll, id=LOOK_AHEAD)
@@ -82,6 +81,11 @@ class Daemon:
             watcher.stop()
             self.deliverer.close()  # the requests in flight finish and are recorded
         log.info("daemon stopped", extra={"action": "stop"})
+
+    def handle_signals(self) -> None:
+        """SIGTERM and SIGINT stop the daemon; call early, so none arrives unhandled."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
 
     def deliver(self) -> None:
         """Fan out new outbox events and start the webhook requests that are due."""
@@ -155,7 +159,9 @@ class Daemon:
         log.info("%s received: finishing the batch in flight", signal.Signals(signum).name,
                  extra={"action": "stop", "signal": signal.Signals(signum).name})
         self._stop.set()
-        self._halt()
+        # Not from the handler itself: the main thread may be inside the scheduler's
+        # executor, holding the lock its shutdown takes (a deadlock seen in the tests).
+        threading.Thread(target=self._halt, name="halt", daemon=True).start()
 
     def _halt(self) -> None:
         try:
