@@ -49,6 +49,8 @@ class Receiver:
                 pass
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # many senders connect at once: no reset connections
+
             def handle_error(self, *_: Any) -> None:
                 pass  # a sender that hangs up (a killed daemon) is part of the tests
 

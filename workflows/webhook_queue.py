@@ -121,7 +121,7 @@ def claim(session: Session, room: Callable[[int], int], now: datetime, lease: ti
 
 def _payload_rows(session: Session, ids: Any) -> list[Any]:
     accounts = Account.__table__
-    return session.execute(
+    return list(session.execute(
         sa.select(WebhookDelivery.id.label("delivery_id"), WebhookDelivery.event_id,
                   OutboxEvent.id, WebhookDelivery.type,
                   WebhookDelivery.endpoint_id, WebhookDelivery.created_at,
@@ -130,7 +130,7 @@ def _payload_rows(session: Session, ids: Any) -> list[Any]:
                   OutboxEvent.actor, OutboxEvent.at, OutboxEvent.recorded_at)
         .outerjoin(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
         .outerjoin(accounts, accounts.c.id == OutboxEvent.account_id)
-        .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)).all()
+        .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)).all())
 
 
 def _message(row: Any) -> tuple[str, str]:

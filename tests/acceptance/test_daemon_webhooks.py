@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 from datetime import UTC, datetime, timedelta
@@ -104,7 +105,9 @@ def test_three_daemons_on_postgresql_share_a_burst_without_duplicates(postgres_u
     assert sum(senders) == 300
 
 
-def test_no_webhooks_leaves_deliveries_to_others(database_url, daemons):
+def test_no_webhooks_leaves_deliveries_to_others(tmp_path, sqlite_template, daemons):
+    database_url = f"sqlite:///{tmp_path / 'shoplink.db'}"  # a flag, the same on each backend
+    shutil.copy(sqlite_template, tmp_path / "shoplink.db")
     with Receiver() as receiver:
         register(database_url, receiver)
         insert_due_links(database_url, [("expire", datetime.now(UTC) - timedelta(hours=1))] * 5)
