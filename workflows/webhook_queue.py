@@ -127,7 +127,8 @@ def _payload_rows(session: Session, ids: Any) -> list[Any]:
                   WebhookDelivery.endpoint_id, WebhookDelivery.created_at,
                   OutboxEvent.link_id, OutboxEvent.shop_id, accounts.c.username,
                   OutboxEvent.event, OutboxEvent.from_state, OutboxEvent.to_state,
-                  OutboxEvent.actor, OutboxEvent.at, OutboxEvent.recorded_at)
+                  OutboxEvent.actor, OutboxEvent.at, OutboxEvent.recorded_at,
+                  OutboxEvent.details)
         .outerjoin(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
         .outerjoin(accounts, accounts.c.id == OutboxEvent.account_id)
         .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)).all())

@@ -19,7 +19,9 @@ from shoplink.workflows.models import OutboxEvent, WebhookAttempt, WebhookDelive
 from shoplink.workflows.outbox import OUTBOX_TYPES
 from shoplink.workflows.uow import UnitOfWork
 
-EVENT_TYPES = tuple(sorted(set(OUTBOX_TYPES.values())))
+# Transitions' types, and the shop and account events that `outbox.publish` writes.
+OTHER_TYPES = ("shop.renamed", "account.business_upgraded")
+EVENT_TYPES = tuple(sorted({*OUTBOX_TYPES.values(), *OTHER_TYPES}))
 PING = "webhook.ping"
 URL_LIMIT = 2048
 DELIVERY_STATUSES = ("pending", "delivered", "failed")

@@ -258,12 +258,11 @@ def test_racing_fan_outs_make_each_delivery_exactly_once(make_shop, make_account
     assert len(made) == len(set(made)) == 2 * 60
 
 
-def test_prune_removes_finished_deliveries_and_keeps_the_events_pending_ones_need(
+def test_prune_removes_finished_deliveries_and_keeps_the_events_webhooks_still_need(
         make_shop, make_account, uow, deliverers):
-    from shoplink.workflows.webhook_retention import lowest_needed_event_id, prune_deliveries
+    from shoplink.workflows.retention import prune
 
     now = datetime.now(UTC)
-    assert lowest_needed_event_id(uow(), now) is None
     with Receiver(script=[200, 500]) as receiver:
         add_endpoint(uow(), receiver.url, ["invitation.sent"], now)
         for name in ("alice", "bob"):
@@ -271,11 +270,28 @@ def test_prune_removes_finished_deliveries_and_keeps_the_events_pending_ones_nee
         deliverers().drain()
     done, waiting = sorted(deliveries(uow), key=lambda d: d.status)
     assert (done.status, waiting.status) == ("delivered", "pending")
-    later = now + timedelta(days=1)
-    assert prune_deliveries(uow(), later, dry_run=True) == 1
+    later = now + timedelta(days=2)
+    counted = prune(uow, "1d", later, dry_run=True)["removed"]
+    assert (counted["webhook deliveries"], counted["webhook attempts"]) == (1, 1)
     assert len(deliveries(uow)) == 2
-    assert lowest_needed_event_id(uow(), later) == waiting.event_id
-    assert prune_deliveries(uow(), later) == 1
+
+    removed = prune(uow, "1d", later)["removed"]
+    assert (removed["webhook deliveries"], removed["webhook attempts"]) == (1, 1)
     assert [d.id for d in deliveries(uow)] == [waiting.id]
-    with uow() as work:
-        assert work.session.execute(sa.select(sa.func.count(WebhookAttempt.id))).scalar() == 1
+    kept = {e["id"] for e in read_events(uow(), 0, 100)}
+    assert min(kept) == waiting.event_id  # the pending delivery's event and all after it
+    assert done.event_id not in kept
+
+
+def test_a_shop_rename_is_delivered_too(make_shop, uow, deliverers):
+    from shoplink.workflows.shops import update_shop
+
+    now = datetime.now(UTC)
+    make_shop("Acme", now=now)
+    with Receiver() as receiver:
+        add_endpoint(uow(), receiver.url, ["shop.renamed"], now)
+        update_shop(uow(), "Acme", now, name="Acme Two")
+        deliverers().drain()
+        [request] = receiver.requests
+    body = json.loads(request.body)
+    assert body["type"] == "shop.renamed" and body["data"]["details"]
