@@ -54,7 +54,8 @@ def test_events_every_consumer_has_passed_and_older_than_the_cutoff_go(week_of_e
     save_position(uow(), "seller-center", 3, T0)
     result = prune(uow, "1d", T0 + 8 * DAY)
     assert result == {"older_than": "2026-03-09T12:00:00Z", "dry_run": False,
-                      "removed": {"outbox events": 3, "idempotency records": 0}}
+                      "removed": {"webhook attempts": 0, "webhook deliveries": 0,
+                                  "outbox events": 3, "idempotency records": 0}}
     assert [e["id"] for e in read_events(uow(), 0, 100)][0] == 4
 
 
