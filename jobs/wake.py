@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shoplink.workflows.db import READ_ONLY
 from shoplink.workflows.models import OutboxEvent
 
 CHANNEL = "shoplink_outbox"
@@ -63,7 +64,9 @@ class OutboxWatcher:
     def _watch_newest(self) -> None:
         newest = sa.select(sa.func.max(OutboxEvent.id))
         seen = None
-        with self.engine.connect() as connection:
+        # Read-only: on SQLite a writing connection holds the process's write turn until it
+        # goes back to the pool, which this long-lived one never does.
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             while not self._stop.is_set():
                 current = connection.execute(newest).scalar()
                 connection.rollback()  # end the read so the WAL can be checkpointed
