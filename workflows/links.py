@@ -207,3 +207,17 @@ def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[d
         views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
         uow.commit()
     return views
+
+
+def linked_shops(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:
+    """The links that make the account a marketing account (linked, unlinkable), newest first."""
+    with uow:
+        account = lookup.account(uow.session, username)
+        mine = sa.and_(Link.account_id == account.id, Link.state.in_(("linked", "unlinkable")))
+        for shop_id in sorted(uow.session.execute(sa.select(Link.shop_id).where(mine)
+                                                  .distinct()).scalars()):
+            settle(uow, shop_id, now)
+        query = sa.select(Link).where(mine).order_by(Link.id.desc())
+        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+        uow.commit()
+    return views
