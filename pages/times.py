@@ -20,7 +20,7 @@ def utc(value: str | datetime | None) -> str:
 
 
 def _span(seconds: float) -> str:
-    for unit, size, up_to in (("minute", 60, 60), ("hour", 3600, 48), ("day", 86400, None)):
+    for unit, size, up_to in (("minute", 60, 60), ("hour", 3600, 49), ("day", 86400, None)):
         count = int(seconds // size)
         if up_to is None or count < up_to:
             return f"{count} {unit}{'' if count == 1 else 's'}"
