@@ -12,9 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 
 from shoplink.workflows.clock import as_utc
-from shoplink.workflows.errors import NotFound
+from shoplink.workflows.errors import NotFound, Unauthorized
 from shoplink.workflows.models import Link
-from shoplink.workflows.tokens import Principal, Unauthorized, authenticate
+from shoplink.workflows.tokens import Principal, authenticate
 from shoplink.workflows.uow import UnitOfWork
 
 MAX_ID = 2**63 - 1

@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from shoplink.api.schemas import ErrorDocument
-from shoplink.workflows.errors import BadInput, NotFound, Refused, ShoplinkError
-from shoplink.workflows.tokens import Unauthorized
+from shoplink.workflows.errors import BadInput, NotFound, Refused, ShoplinkError, Unauthorized
 
 log = logging.getLogger("shoplink.api")
 

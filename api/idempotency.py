@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from shoplink.api.auth import Caller
 from shoplink.api.errors import answer_for
-from shoplink.workflows.access import IdempotencyRecord
 from shoplink.workflows.errors import BadInput, ShoplinkError
+from shoplink.workflows.models import IdempotencyRecord
 from shoplink.workflows.uow import UnitOfWork
 
 IdempotencyKey = Annotated[str | None, Header(

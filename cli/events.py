@@ -46,7 +46,12 @@ def _stop_on_signals() -> threading.Event:
 def events(app: App, after: int | None, consumer: str | None, follow: bool, limit: int | None,
            poll: float) -> None:
     """Print link events from the outbox, oldest first (--json: one JSON object per line)."""
-    from shoplink.workflows.outbox import check_consumer, consumer_position, read_events, save_position
+    from shoplink.workflows.outbox import (
+        check_consumer,
+        consumer_position,
+        read_events,
+        save_position,
+    )
 
     if consumer is not None:
         check_consumer(consumer)

@@ -33,7 +33,7 @@ def status(ctx: click.Context, max_backlog_age: float, require_daemon: bool) -> 
 
 def _check(app: App, max_age: float, require_daemon: bool) -> tuple[dict[str, Any], int]:
     from shoplink.workflows.db import redact
-    from shoplink.workflows.status_probe import probe
+    from shoplink.workflows.status import probe
 
     document: dict[str, Any] = {"database": redact(app.url()), "healthy": True, "problems": []}
     found = probe(app.url(), app.now())

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shoplink.workflows.clock import Clock, utc_now
-from shoplink.workflows.operations import DaemonHeartbeat
+from shoplink.workflows.models import DaemonHeartbeat
 
 BEAT_EVERY = 5.0
 log = logging.getLogger("shoplink.jobs")

@@ -83,7 +83,7 @@ class Metrics(logging.Handler):
         return run
 
     def measure_backlog(self, engine: Engine, now: datetime) -> None:
-        from shoplink.workflows.health import backlog
+        from shoplink.workflows.status import backlog
         from shoplink.workflows.uow import UnitOfWork
 
         with UnitOfWork(engine) as uow:

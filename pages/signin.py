@@ -13,10 +13,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from shoplink.pages.web import (AREAS, AccountHolder, PageRoute, Seller, Visitor, cookie_name,
-                                redirect, render)
+from shoplink.pages.web import (
+    AREAS,
+    AccountHolder,
+    PageRoute,
+    Seller,
+    Visitor,
+    cookie_name,
+    redirect,
+    render,
+)
 from shoplink.workflows.clock import as_utc
-from shoplink.workflows.tokens import Unauthorized
+from shoplink.workflows.errors import Unauthorized
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.web_sessions import sign_in, sign_out
 

@@ -33,6 +33,13 @@ class NotFound(ShoplinkError):
     exit_code = 3
 
 
+class Unauthorized(ShoplinkError):
+    """No valid bearer token: give `Authorization: Bearer TOKEN`."""
+
+    code = "unauthorized"
+    exit_code = 2
+
+
 class SchemaOutdated(ShoplinkError):
     """The database schema is not current: run `shoplink db upgrade`."""
 

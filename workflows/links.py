@@ -15,22 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup, machine, rules, validate
-from shoplink.workflows.catalogue import clear_showcase
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, Refused
-from shoplink.workflows.models import SLOT_STATES, Link, Shop
-from shoplink.workflows.timers import apply_due
+from shoplink.workflows.models import SLOT_STATES, Link
+from shoplink.workflows.showcase import clear_showcase
+from shoplink.workflows.timers import apply_due, settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
 SELLER = "seller"
-
-
-def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
-    """Lock the shop and bring its links up to `now`: the start of every link command."""
-    shop = uow.lock_shop(shop_id)
-    apply_due(uow.session, now, shop_id=shop_id)
-    return shop
 
 
 def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,

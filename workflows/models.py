@@ -1,8 +1,11 @@
-"""The persisted domain: shops, accounts, links and their append-only history."""
+"""Every table: shops, accounts, links and their history; products and showcases; the
+event outbox, its readers and daemon heartbeats; API tokens and idempotency records."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -117,3 +120,146 @@ class LinkEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        sa.UniqueConstraint("shop_id", "sku"),
+        # Finds a SKU in any shop, to tell another shop's product from a typo.
+        sa.Index("ix_products_sku", "sku"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"))
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.String(255))
+    price: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    status: Mapped[str] = mapped_column(sa.String(12), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # Many products share one shop: loaded once per session, not joined to every row.
+    shop: Mapped[Shop] = relationship()
+
+
+class ShowcaseItem(Base):
+    """A product on a marketing link's showcase; rows live only while the link holds."""
+
+    __tablename__ = "showcase_items"
+    __table_args__ = (sa.Index("ix_showcase_items_product_id", "product_id"),)
+
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    product: Mapped[Product] = relationship(lazy="joined")
+
+
+class OutboxEvent(Base):
+    """One row per transition, written by a database trigger on link_events in its transaction.
+
+    Ids are handed out at commit, under a lock, so they become visible in id order: a
+    reader that remembers its last id never skips one (see workflows/outbox.py).
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(40))
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"), index=True)
+    shop_id: Mapped[int] = mapped_column(sa.Integer)
+    account_id: Mapped[int] = mapped_column(sa.Integer)
+    history_id: Mapped[int] = mapped_column(sa.ForeignKey("link_events.id"), unique=True)
+    event: Mapped[str] = mapped_column(sa.String(20))
+    from_state: Mapped[str | None] = mapped_column(sa.String(12))
+    to_state: Mapped[str] = mapped_column(sa.String(12))
+    actor: Mapped[str] = mapped_column(sa.String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxConsumer(Base):
+    """Where a named reader of the outbox got to: the last id it has been handed."""
+
+    __tablename__ = "outbox_consumers"
+
+    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DaemonHeartbeat(Base):
+    """One row per daemon run; `shoplink status` lists those that beat recently."""
+
+    __tablename__ = "daemon_heartbeats"
+    __table_args__ = (sa.Index("ix_daemon_heartbeats_last_beat_at", "last_beat_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int] = mapped_column(sa.Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token of one principal: the seller of a shop, or an account.
+
+    Only the SHA-256 of the token is kept; the public `id` is the token's prefix.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(shop_id IS NULL) <> (account_id IS NULL)", name="one_principal"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    shop_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shops.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    shop: Mapped[Shop | None] = relationship(lazy="joined")
+    account: Mapped[Account | None] = relationship(lazy="joined")
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST that carried an Idempotency-Key, replayed on a retry."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("principal", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255))
+    principal: Mapped[str] = mapped_column(sa.String(40))
+    method: Mapped[str] = mapped_column(sa.String(10))
+    path: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[int] = mapped_column(sa.Integer)
+    body: Mapped[Any] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser of Seller Center or the TikTok app, opened with an API token.
+
+    Only the SHA-256 of the cookie's value is kept; the session ends on sign-out, and
+    with its token (revoked, or expired). `flash` holds what the next page must say.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(sa.ForeignKey("api_tokens.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flash: Mapped[Any] = mapped_column(sa.JSON)
+
+    token: Mapped[ApiToken] = relationship(lazy="joined")

@@ -15,8 +15,7 @@ import sqlalchemy as sa
 
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput
-from shoplink.workflows.models import Account
-from shoplink.workflows.operations import OutboxConsumer, OutboxEvent
+from shoplink.workflows.models import Account, OutboxConsumer, OutboxEvent
 from shoplink.workflows.uow import UnitOfWork
 
 OUTBOX = OutboxEvent.__table__
@@ -24,8 +23,27 @@ CONSUMERS = OutboxConsumer.__table__
 ACCOUNTS = Account.__table__
 CONSUMER_NAME_LIMIT = 100
 
+# What the app and Seller Center see, named by the state a transition reaches. Migration
+# 0002's trigger holds a frozen copy; a test keeps the two equal.
+OUTBOX_TYPES = {
+    "searched": "link.searched",
+    "verified": "link.verified",
+    "rejected": "link.rejected",
+    "invited": "invitation.sent",
+    "declined": "invitation.declined",
+    "expired": "invitation.expired",
+    "cancelled": "link.cancelled",
+    "linked": "link.linked",
+    "unlinkable": "link.unlinkable",
+    "unlinked": "link.unlinked",
+}
+# The pg_advisory_xact_lock key held from an outbox id's assignment until its commit.
+OUTBOX_LOCK = 0x5_0B0C_0001
+# A sweep that wrote its own outbox rows says so, so the trigger of 0005 skips them.
+OUTBOX_WRITTEN_SETTING = "shoplink.outbox_written"
 
-def event_view(row: Any) -> dict[str, Any]:
+
+def outbox_event_view(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "type": row.type,
@@ -54,7 +72,7 @@ def read_events(uow: UnitOfWork, after: int, limit: int) -> list[dict[str, Any]]
         .limit(limit)
     )
     with uow:
-        return [event_view(row) for row in uow.session.execute(query)]
+        return [outbox_event_view(row) for row in uow.session.execute(query)]
 
 
 def check_consumer(name: str) -> str:

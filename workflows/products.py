@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
-from shoplink.workflows.catalogue import PRODUCT_STATUSES, Product
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, NotFound
+from shoplink.workflows.models import Product
 from shoplink.workflows.records import read_rows
 from shoplink.workflows.uow import UnitOfWork
 
+PRODUCT_STATUSES = ("active", "inactive")
 FIELDS = ("sku", "title", "price", "status")
 SKU = re.compile(r"\S{1,64}")
 CENT = Decimal("0.01")

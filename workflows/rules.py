@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import as_utc, iso
 from shoplink.workflows.errors import Violation
-from shoplink.workflows.limits import ADULT_AGE, LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
+from shoplink.workflows.limits import (
+    ADULT_AGE,
+    LINK_WINDOW,
+    MAX_LINKS_IN_WINDOW,
+    MAX_MARKETING_ACCOUNTS,
+)
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from shoplink.workflows import lookup, rules, validate
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
-from shoplink.workflows.links import settle
 from shoplink.workflows.models import Link, Shop
 from shoplink.workflows.products import shop_page
+from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view, shop_view
 

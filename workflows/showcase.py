@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
-from shoplink.workflows.catalogue import SHOWCASE_STATES, Product, ShowcaseItem, record_showcase
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation
-from shoplink.workflows.links import settle
-from shoplink.workflows.models import Link
+from shoplink.workflows.models import Link, LinkEvent, Product, ShowcaseItem
 from shoplink.workflows.products import parse_sku
+from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
+
+SHOWCASE_STATES = ("linked", "unlinkable")
 
 
 def add_to_showcase(uow: UnitOfWork, raw_id: str | int, skus: list[str],
@@ -137,3 +138,24 @@ def _view(session: Session, link: Link, **changed: list[str]) -> dict[str, Any]:
             for i in items
         ],
     }
+
+
+def record_showcase(link: Link, event: str, skus: list[str], now: datetime,
+                    actor: str = "seller") -> None:
+    """A history row for a showcase change: the link's state stays as it is."""
+    link.history.append(
+        LinkEvent(event=event, from_state=link.state, to_state=link.state, actor=actor, at=now,
+                  recorded_at=now, details={"skus": skus})
+    )
+
+
+def clear_showcase(session: Session, link: Link, now: datetime, actor: str = "seller") -> None:
+    """Empty the showcase of a link that ended, recorded as `showcase_clear` with its SKUs."""
+    skus = list(session.execute(
+        sa.select(Product.sku).join(ShowcaseItem, ShowcaseItem.product_id == Product.id)
+        .where(ShowcaseItem.link_id == link.id).order_by(Product.sku)
+    ).scalars())
+    if not skus:
+        return
+    session.execute(sa.delete(ShowcaseItem).where(ShowcaseItem.link_id == link.id))
+    record_showcase(link, "showcase_clear", skus, now, actor)

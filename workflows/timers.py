@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.machine import Timer, timers
-from shoplink.workflows.models import Link, LinkEvent
-from shoplink.workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING, OutboxEvent
+from shoplink.workflows.models import Link, LinkEvent, OutboxEvent, Shop
+from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
 from shoplink.workflows.types import UTCDateTime
+from shoplink.workflows.uow import UnitOfWork
 
 LINKS = cast(sa.Table, Link.__table__)
 EVENTS = cast(sa.Table, LinkEvent.__table__)
@@ -158,14 +159,22 @@ def apply_due(session: Session, now: datetime, *, shop_id: int | None = None,
     return applied
 
 
-def next_deadline(session: Session) -> datetime | None:
-    """The earliest deadline of any pending timer, due or not."""
-    candidates = [
-        session.execute(
-            sa.select(sa.func.min(LINKS.c[t.deadline])).where(LINKS.c.state == t.source)
-        ).scalar()
-        for t in timers()
-    ]
+def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
+    """Lock the shop and bring its links up to `now`: the start of every link command."""
+    shop = uow.lock_shop(shop_id)
+    apply_due(uow.session, now, shop_id=shop_id)
+    return shop
+
+
+def next_deadline(session: Session, after: datetime | None = None) -> datetime | None:
+    """The earliest deadline of any pending timer (only those later than `after`, if given)."""
+    candidates = []
+    for timer in timers():
+        deadline = LINKS.c[timer.deadline]
+        query = sa.select(sa.func.min(deadline)).where(LINKS.c.state == timer.source)
+        if after is not None:
+            query = query.where(deadline > sa.literal(after, UTCDateTime()))
+        candidates.append(session.execute(query).scalar())
     dialect = session.get_bind().dialect
     found = [UTCDateTime().process_result_value(c, dialect) for c in candidates if c is not None]
     return min((f for f in found if f is not None), default=None)

@@ -16,19 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from shoplink.workflows import lookup
-from shoplink.workflows.access import ApiToken
 from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput, NotFound, ShoplinkError
+from shoplink.workflows.errors import BadInput, NotFound, Unauthorized
+from shoplink.workflows.models import ApiToken
 from shoplink.workflows.uow import UnitOfWork
 
 ID_LENGTH = 16
-
-
-class Unauthorized(ShoplinkError):
-    """No valid bearer token: give `Authorization: Bearer TOKEN`."""
-
-    code = "unauthorized"
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from shoplink.workflows.access import WebSession
-from shoplink.workflows.tokens import Principal, Unauthorized, authenticate, principal_of
+from shoplink.workflows.errors import Unauthorized
+from shoplink.workflows.models import WebSession
+from shoplink.workflows.tokens import Principal, authenticate, principal_of
 from shoplink.workflows.uow import UnitOfWork
 
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often

@@ -86,7 +86,7 @@ def shoot(engine, now, chromium: str, out: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(10)
-    print(f"wrote {', '.join(n for n in ('marketing-accounts.png', 'verify-step.png', 'app-invitation.png'))} in {out}")
+    print(f"wrote marketing-accounts.png, verify-step.png and app-invitation.png in {out}")
 
 
 def sign_in(page, area: str, token: str) -> None:

@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shoplink.api.app import create_app
-from tests.conftest import T0
 from shoplink.workflows.accounts import add_account
 from shoplink.workflows.links import accept_link, new_link
 from shoplink.workflows.shops import add_shop
 from shoplink.workflows.tokens import issue_token, revoke_token
 from shoplink.workflows.uow import UnitOfWork
+from tests.conftest import T0
 
 PRINCIPALS = ("seller", "other_seller", "invitee", "other_account", "revoked", "no_token")
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from click.testing import Result
 from freezegun import freeze_time
 
-from tests.conftest import T0
 from shoplink.workflows.db import make_engine
+from tests.conftest import T0
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

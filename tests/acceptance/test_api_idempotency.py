@@ -6,8 +6,8 @@ import threading
 
 import sqlalchemy as sa
 
-from tests.acceptance.api_support import build_world, error_of
 from shoplink.workflows.models import Link, LinkEvent
+from tests.acceptance.api_support import build_world, error_of
 
 
 def _count(engine, model, *where):

@@ -16,8 +16,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from shoplink.api.app import create_app
-from tests.acceptance.api_support import World, build_world
 from shoplink.workflows.db import make_engine
+from tests.acceptance.api_support import World, build_world
 
 pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,

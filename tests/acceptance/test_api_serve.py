@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import T0
 from shoplink.workflows.clock import iso
+from tests.conftest import T0
 
 pytestmark = pytest.mark.slow
 

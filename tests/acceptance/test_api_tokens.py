@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from shoplink.api.app import create_app
+from shoplink.workflows.models import ApiToken
 from tests.conftest import T0
-from shoplink.workflows.access import ApiToken
 
 
 def _issue(run_cli, *args):

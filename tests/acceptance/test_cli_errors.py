@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from shoplink.cli.main import cli
+from shoplink.workflows.schema import HEAD_REVISION
 from tests.acceptance.cli_support import data_of, error_of
 from tests.conftest import ADMIN_URL, _admin_engine
-from shoplink.workflows.schema import HEAD_REVISION
 
 PASSWORD = "s3cr3t-pw"
 

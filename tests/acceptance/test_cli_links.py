@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from shoplink.workflows.clock import iso
 from tests.acceptance import cli_support as cli
 from tests.acceptance.cli_support import DAY, HOUR, SECOND, data_of, error_of, snapshot
 from tests.conftest import T0
-from shoplink.workflows.clock import iso
 
 LINK_KEYS = {"id", "shop", "shop_id", "account", "nickname", "email", "state", "created_at",
              "invited_at", "expires_at", "linked_at", "unlockable_at", "ended_at"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from shoplink.workflows.links import new_link
 from tests.acceptance.cli_support import HOUR, clock, data_of, refused_cleanly
 from tests.conftest import T0
-from shoplink.workflows.links import new_link
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from shoplink.cli.main import cli
-from tests.acceptance.daemons import SHOPLINK, insert_due_links, wait_until
 from shoplink.workflows.db import make_engine
-from shoplink.workflows.operations import DaemonHeartbeat
+from shoplink.workflows.models import DaemonHeartbeat
+from tests.acceptance.daemons import SHOPLINK, insert_due_links, wait_until
 
 pytestmark = pytest.mark.slow
 SECOND = timedelta(seconds=1)

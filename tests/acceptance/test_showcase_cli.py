@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from tests.conftest import T0
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.products import add_product
 from shoplink.workflows.shops import set_official
+from tests.conftest import T0
 
 HOUR = timedelta(hours=1)
 

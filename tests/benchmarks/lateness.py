@@ -18,6 +18,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from shoplink.workflows.db import make_engine
+from shoplink.workflows.models import Account, Link, LinkEvent, Shop
 from tests.benchmarks.harness import Context, Row, percentile
 from tests.benchmarks.seed import (
     ACCOUNT_COLUMNS,
@@ -28,8 +30,6 @@ from tests.benchmarks.seed import (
     link,
     shops,
 )
-from shoplink.workflows.db import make_engine
-from shoplink.workflows.models import Account, Link, LinkEvent, Shop
 
 TARGET_MS = 250
 LEAD = 2.0  # seconds between writing the deadlines and the first of them

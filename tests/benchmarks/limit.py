@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from shoplink.workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
+from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
 from shoplink.workflows.types import UTCDateTime
 
 EVENTS = (  # event, from, to, deadline column, whether the link ends

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from shoplink.workflows.db import make_engine
 from tests.benchmarks.harness import Context, Row, in_subprocess
 from tests.benchmarks.seed import load_links
-from shoplink.workflows.db import make_engine
 
 _engines: dict[str, sa.Engine] = {}
 
@@ -23,7 +23,7 @@ _engines: dict[str, sa.Engine] = {}
 def catch_up(url: str, link_id: int) -> None:
     """The peer's job: what any command does first for a link, here for its own sake."""
     from shoplink.workflows import lookup
-    from shoplink.workflows.links import settle
+    from shoplink.workflows.timers import settle
     from shoplink.workflows.uow import UnitOfWork
 
     engine = _engines.get(url) or _engines.setdefault(url, make_engine(url))

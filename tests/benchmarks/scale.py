@@ -12,11 +12,11 @@ import time
 
 import sqlalchemy as sa
 
+from shoplink.workflows.db import make_engine
 from tests.benchmarks.harness import Context, Row, in_subprocess, median
 from tests.benchmarks.limit import baseline_sql
 from tests.benchmarks.seed import NOW, due_database
 from tests.benchmarks.sweep import measure, real_sweep
-from shoplink.workflows.db import make_engine
 
 TIME_TARGET = 1.5
 MEMORY_LIMIT_MB = 150

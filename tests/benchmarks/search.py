@@ -12,10 +12,10 @@ import time
 
 import sqlalchemy as sa
 
-from tests.benchmarks.harness import Context, Row, percentile
-from tests.benchmarks.seed import ACCOUNT_COLUMNS, accounts, bulk_insert, nickname, username
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.models import Account
+from tests.benchmarks.harness import Context, Row, percentile
+from tests.benchmarks.seed import ACCOUNT_COLUMNS, accounts, bulk_insert, nickname, username
 
 TARGET_MS = 5.0
 KINDS = {

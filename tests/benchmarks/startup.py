@@ -14,10 +14,10 @@ import time
 
 import sqlalchemy as sa
 
+from shoplink.workflows.db import make_engine
 from tests.benchmarks.harness import Context, Row, median
 from tests.benchmarks.lateness import shoplink
 from tests.benchmarks.seed import load_links
-from shoplink.workflows.db import make_engine
 
 HELP_TARGET = 1.5
 

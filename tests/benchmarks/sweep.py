@@ -11,10 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from shoplink.workflows.db import make_engine
 from tests.benchmarks.harness import Context, Row, median, timed
 from tests.benchmarks.limit import baseline_sql
 from tests.benchmarks.seed import NOW, due_database
-from shoplink.workflows.db import make_engine
 
 TARGET = 3.0
 # What the per-batch commits cost on SQLite: a 64 MB page cache (the default is 2 MB),

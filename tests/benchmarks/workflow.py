@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from tests.benchmarks.harness import Context, Row
-from tests.benchmarks.seed import ACCOUNT_COLUMNS, SHOP_COLUMNS, accounts, bulk_insert, shops
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.models import Account, Link, Shop
+from tests.benchmarks.harness import Context, Row
+from tests.benchmarks.seed import ACCOUNT_COLUMNS, SHOP_COLUMNS, accounts, bulk_insert, shops
 
 PER_SHOP = 4
 SQLITE_TARGET = 300
@@ -25,10 +25,10 @@ SQLITE_TARGET = 300
 
 def one_link(engine: sa.Engine, number: int) -> None:
     """Link account `number` to its shop the way the CLI or the API would, step by step."""
-    from tests.benchmarks.seed import username
     from shoplink.workflows.accounts import search_accounts
     from shoplink.workflows.links import accept_link, new_link
     from shoplink.workflows.uow import UnitOfWork
+    from tests.benchmarks.seed import username
 
     name, shop = username(number), f"Shop {(number - 1) // PER_SHOP + 1}"
     found = search_accounts(UnitOfWork(engine), name, limit=20)

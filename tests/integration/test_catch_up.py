@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import T0
-from tests.integration.flows import DAY, codes, linked, raw_link, refused, stored_states
 from shoplink.workflows import rules
 from shoplink.workflows.clock import iso
 from shoplink.workflows.links import list_links, marketing_accounts, new_link, show_link
 from shoplink.workflows.models import Link, Shop
 from shoplink.workflows.shops import show_shop
+from tests.conftest import T0
+from tests.integration.flows import DAY, codes, linked, raw_link, refused, stored_states
 
 HOUR = timedelta(hours=1)
 EXPIRES = T0 + 48 * HOUR

@@ -9,6 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from shoplink.workflows.clock import iso
+from shoplink.workflows.errors import BadInput
+from shoplink.workflows.links import (
+    accept_link,
+    cancel_link,
+    decline_link,
+    invite_link,
+    new_link,
+    show_link,
+    unlink_link,
+)
 from tests.conftest import T0
 from tests.integration.flows import (
     DAY,
@@ -20,17 +31,6 @@ from tests.integration.flows import (
     now,
     raw_link,
     refused,
-)
-from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput
-from shoplink.workflows.links import (
-    accept_link,
-    cancel_link,
-    decline_link,
-    invite_link,
-    new_link,
-    show_link,
-    unlink_link,
 )
 
 ZERO = timedelta(0)

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from shoplink.jobs.heartbeat import Heartbeat
 from shoplink.jobs.metrics import Metrics
+from shoplink.workflows.models import DaemonHeartbeat
 from tests.conftest import T0
-from shoplink.workflows.operations import DaemonHeartbeat
 
 
 class Clock:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import T0
-from tests.integration.flows import DAY, codes, raw_link, refused
 from shoplink.workflows.links import (
     accept_link,
     cancel_link,
@@ -17,6 +15,8 @@ from shoplink.workflows.links import (
     unlink_link,
 )
 from shoplink.workflows.models import LinkEvent
+from tests.conftest import T0
+from tests.integration.flows import DAY, codes, raw_link, refused
 
 LATER = T0 + DAY
 

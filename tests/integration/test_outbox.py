@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import T0
-from tests.integration import shoplink_process as shoplink
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.links import accept_link, decline_link, new_link, unlink_link
 from shoplink.workflows.outbox import read_events
 from shoplink.workflows.timers import apply_due
+from tests.conftest import T0
+from tests.integration import shoplink_process as shoplink
 
 DAY = timedelta(days=1)
 

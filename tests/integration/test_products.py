@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import T0
 from shoplink.workflows.errors import BadInput, NotFound
 from shoplink.workflows.products import add_product, import_products, list_products, update_product
 from shoplink.workflows.shops import set_official, show_official
+from tests.conftest import T0
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import T0
-from tests.integration.flows import DAY, codes, link_history, stored_states
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.links import accept_link, invite_link, new_link
 from shoplink.workflows.uow import UnitOfWork
+from tests.conftest import T0
+from tests.integration.flows import DAY, codes, link_history, stored_states
 
 WORKERS = 20
 Call = Callable[[UnitOfWork], Any]

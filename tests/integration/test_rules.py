@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import T0
-from tests.integration.flows import DAY, codes, linked, raw_link, refused, set_column
 from shoplink.workflows.links import (
     accept_link,
     cancel_link,
@@ -20,6 +18,8 @@ from shoplink.workflows.links import (
 )
 from shoplink.workflows.models import Account, Shop
 from shoplink.workflows.shops import set_official, show_official
+from tests.conftest import T0
+from tests.integration.flows import DAY, codes, linked, raw_link, refused, set_column
 
 FULL = "shop 'Acme' already has 4 of 4 marketing accounts (invitations included)"
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import T0
 from shoplink.workflows.errors import BadInput, NotFound, Refused
 from shoplink.workflows.links import accept_link, new_link, show_link, unlink_link
 from shoplink.workflows.products import add_product, update_product
 from shoplink.workflows.showcase import add_to_showcase, remove_from_showcase, show_showcase
+from tests.conftest import T0
 
 HOUR = timedelta(hours=1)
 

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from freezegun import freeze_time
 
 from shoplink.cli.main import cli
-from tests.conftest import T0
 from shoplink.workflows.links import accept_link, new_link
-from shoplink.workflows.operations import DaemonHeartbeat
+from shoplink.workflows.models import DaemonHeartbeat
 from shoplink.workflows.schema import HEAD_REVISION
+from tests.conftest import T0
 
 TTL = timedelta(hours=48)
 

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from shoplink.jobs.sweep import sweep
-from tests.conftest import T0
 from shoplink.workflows.clock import utc_now
 from shoplink.workflows.links import accept_link, new_link
 from shoplink.workflows.models import Link, LinkEvent
+from tests.conftest import T0
 
 SECOND = timedelta(seconds=1)
 HOUR = timedelta(hours=1)

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from shoplink.jobs.daemon import WAKE_UP, Daemon
-from tests.conftest import T0
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.links import cancel_link, new_link
 from shoplink.workflows.models import Link
+from tests.conftest import T0
 
 SECOND = timedelta(seconds=1)
 HOUR = timedelta(hours=1)

@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 
 from shoplink.jobs.sweep import sweep
-from tests.conftest import T0, _empty_postgres
 from shoplink.workflows.accounts import add_account
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.links import accept_link, cancel_link, new_link
@@ -21,6 +20,7 @@ from shoplink.workflows.outbox import read_events
 from shoplink.workflows.shops import add_shop
 from shoplink.workflows.timers import apply_due
 from shoplink.workflows.uow import UnitOfWork
+from tests.conftest import T0, _empty_postgres
 
 DAY = timedelta(days=1)
 

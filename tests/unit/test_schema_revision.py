@@ -18,7 +18,7 @@ def test_the_code_expects_the_newest_migration():
 def test_the_outbox_trigger_and_the_sweep_name_events_alike():
     import importlib.util
 
-    from shoplink.workflows.operations import OUTBOX_LOCK, OUTBOX_TYPES
+    from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES
 
     path = MIGRATIONS / "versions" / "0002_operations.py"
     spec = importlib.util.spec_from_file_location("migration_0002", path)

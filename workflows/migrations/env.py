@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-import shoplink.workflows.catalogue  # noqa: F401 - its tables join Base.metadata
 from shoplink.workflows.models import Base
 
 connection = context.config.attributes["connection"]

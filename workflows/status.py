@@ -1,9 +1,12 @@
 """What an operator asks of a running shoplink: is the database there, is the schema current,
-how many links in each state, what is overdue and for how long, which daemons are alive."""
+how many links in each state, what is overdue and for how long, which daemons are alive.
+
+`probe` reaches the database without creating it, upgrading it or hanging."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,10 +14,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
+from shoplink.workflows.db import make_engine, parse_url, redact
 from shoplink.workflows.machine import STATES, timers
-from shoplink.workflows.models import Link
-from shoplink.workflows.operations import DaemonHeartbeat
+from shoplink.workflows.models import DaemonHeartbeat, Link
 from shoplink.workflows.schema import HEAD_REVISION, current_revision
+from shoplink.workflows.timers import next_deadline
 from shoplink.workflows.types import UTCDateTime
 
 LINKS = Link.__table__
@@ -22,6 +26,7 @@ LINKS = Link.__table__
 SILENT_AFTER = timedelta(seconds=30)
 # Daemon rows older than this are not shown at all.
 RECENT = timedelta(minutes=10)
+CONNECT_TIMEOUT = 5
 
 
 def _time(session: Session, raw: Any) -> datetime | None:
@@ -54,18 +59,6 @@ def backlog(session: Session, now: datetime) -> dict[str, Any]:
             "oldest_age_seconds": round(age, 3)}
 
 
-def next_deadline(session: Session, now: datetime) -> datetime | None:
-    """The earliest pending deadline still ahead of `now`."""
-    found = []
-    for timer in timers():
-        deadline = LINKS.c[timer.deadline]
-        value = session.execute(sa.select(sa.func.min(deadline)).where(
-            LINKS.c.state == timer.source, deadline > sa.literal(now, UTCDateTime()))).scalar()
-        if value is not None:
-            found.append(_time(session, value))
-    return min(found) if found else None  # type: ignore[type-var]
-
-
 def daemons(session: Session, now: datetime) -> list[dict[str, Any]]:
     rows = session.execute(
         sa.select(DaemonHeartbeat)
@@ -93,7 +86,7 @@ def report(engine: Engine, now: datetime) -> dict[str, Any]:
     if revision != HEAD_REVISION:
         return document
     with Session(engine) as session:
-        coming = next_deadline(session, now)
+        coming = next_deadline(session, after=now)
         document.update(
             links=link_counts(session),
             backlog=backlog(session, now),
@@ -102,3 +95,23 @@ def report(engine: Engine, now: datetime) -> dict[str, Any]:
             daemons=daemons(session, now),
         )
     return document
+
+
+def probe(raw_url: str, now: datetime) -> dict[str, Any]:
+    """The status report with `reachable`, or `reachable: False` and the reason."""
+    url = parse_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database not in ("", ":memory:") and not Path(database).exists():
+            return {"reachable": False, "reason": f"no database file at {database}"}
+        options: dict[str, Any] = {}
+    else:
+        options = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT}}
+    engine = make_engine(raw_url, poolclass=sa.pool.NullPool, **options)
+    try:
+        return {"reachable": True, **report(engine, now)}
+    except sa.exc.OperationalError as failure:
+        reason = str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
+        return {"reachable": False, "reason": reason.replace(raw_url, redact(raw_url))}
+    finally:
+        engine.dispose()
