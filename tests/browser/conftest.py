@@ -88,7 +88,7 @@ def site(engine: sa.Engine) -> Iterator[Site]:
 
     clock = TestClock()
     server = uvicorn.Server(uvicorn.Config(create_app(engine, clock=clock), host="127.0.0.1",
-                                           port=0, log_level="warning", lifespan="off"))
+                                           port=0, log_level="info", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -3,6 +3,7 @@ form's CSRF token, run a nickname as script, find a secret in a URL, outlive a s
 
 from __future__ import annotations
 
+import logging
 import re
 
 import httpx
@@ -80,20 +81,42 @@ def test_a_script_nickname_is_shown_as_text_everywhere(site, person):
     assert dialogs == []
 
 
-def test_the_session_cookie_is_httponly_and_samesite_and_no_secret_is_in_a_url(site, person):
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_the_session_cookie_is_httponly_and_samesite_and_no_secret_is_in_a_url_or_log(
+        site, person):
     _world(site)
     token = site.token(shop="Acme")
     seller = person()
     urls: list[str] = []
     seller.on("request", lambda request: urls.append(request.url))
-    sign_in(seller, "seller", token)
-    seller.get_by_role("link", name="Linked TikTok accounts").first.click()
-    cookie = next(c for c in seller.context.cookies() if c["name"] == "shoplink_seller_session")
+    logged = _Lines()
+    loggers = [logging.getLogger(n) for n in ("uvicorn.access", "uvicorn.error", "shoplink")]
+    for logger in loggers:
+        logger.addHandler(logged)
+    try:
+        sign_in(seller, "seller", token)
+        seller.get_by_role("link", name="Linked TikTok accounts").first.click()
+        cookie = next(c for c in seller.context.cookies()
+                      if c["name"] == "shoplink_seller_session")
+        assert seller.evaluate("document.cookie") == ""  # HttpOnly: no script can read it
+        seller.get_by_role("button", name="Sign out").click()
+    finally:
+        for logger in loggers:
+            logger.removeHandler(logged)
+    assert any("POST /seller/login" in line for line in logged.lines)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
     assert cookie["path"] == "/seller"
     secrets = (token, token.partition(".")[2], cookie["value"])
     assert not [u for u in urls if any(s in u for s in secrets)]
-    assert seller.evaluate("document.cookie") == ""
+    assert not [line for line in logged.lines if any(s in line for s in secrets)]
 
 
 def test_behind_https_the_session_cookie_is_secure(site):
