@@ -28,13 +28,11 @@ def linked_accounts(visitor: Seller) -> Response:
 @router.get("/linked/marketing")
 def marketing_tab(visitor: Seller) -> Response:
     """Slots in use, the 180-day count, a probation banner, and the links holding a slot."""
-    from shoplink.workflows.links import marketing_accounts
-    from shoplink.workflows.shops import show_shop
+    from shoplink.workflows.shops import marketing_tab as load
 
-    shop_ref = visitor.shop
-    shop = show_shop(visitor.uow(), shop_ref, visitor.now)
-    rows = marketing_accounts(visitor.uow(), shop_ref, visitor.now)
-    return visitor.page("seller/marketing.html", shop=shop, rows=rows, tab="marketing")
+    tab = load(visitor.uow(), visitor.shop, visitor.now)
+    return visitor.page("seller/marketing.html", shop=tab["shop"], rows=tab["links"],
+                        tab="marketing")
 
 
 @router.get("/linked/official")

@@ -178,14 +178,19 @@ def marketing_accounts(uow: UnitOfWork, shop_ref: str, now: datetime) -> list[di
     """The Marketing accounts tab: the links holding one of the shop's four slots."""
     with uow:
         shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
-        query = (
-            sa.select(Link)
-            .where(Link.shop_id == shop.id, Link.state.in_(SLOT_STATES))
-            .order_by(Link.id)
-        )
-        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+        views = slot_holders(uow.session, shop.id)
         uow.commit()
     return views
+
+
+def slot_holders(session: Session, shop_id: int) -> list[dict[str, Any]]:
+    """The settled shop's links in a slot-holding state, oldest first."""
+    query = (
+        sa.select(Link)
+        .where(Link.shop_id == shop_id, Link.state.in_(SLOT_STATES))
+        .order_by(Link.id)
+    )
+    return [link_view(link) for link in session.execute(query).unique().scalars()]
 
 
 def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from shoplink.workflows import lookup
 from shoplink.workflows.errors import NotFound
-from shoplink.workflows.links import settle
+from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
