@@ -166,3 +166,14 @@ def test_a_token_of_the_wrong_kind_or_unknown_is_refused_at_sign_in(site, person
         expect(page.locator("#token-error")).to_contain_text(words)
         expect(page.get_by_label("Token")).to_have_attribute("aria-invalid", "true")
         assert not [c for c in page.context.cookies() if c["name"].endswith("_session")]
+
+
+def test_an_account_sees_and_answers_only_its_own_invitations(site, person):
+    links = _world(site)
+    bob = person()
+    sign_in(bob, "app", site.token(account="bob"))
+    expect(bob.locator(".invitation h2")).to_have_text(["Bravo"])
+    answer = bob.request.post(f"/app/invitations/{links['acme']}/accept",
+                              form={"csrf_token": _csrf(bob)}, max_redirects=0)
+    assert answer.status == 404
+    assert _state(site, links["acme"]) == "invited"
