@@ -26,6 +26,8 @@ def serve(app: App, host: str, port: int) -> None:
 
     try:
         import fastapi  # noqa: F401
+        import jinja2  # noqa: F401 - the pages' templates
+        import python_multipart  # noqa: F401 - the pages' forms
         import uvicorn
     except ImportError:
         raise BadInput("the HTTP API needs FastAPI and uvicorn: "
