@@ -86,7 +86,10 @@ def shoot(engine, now, chromium: str, out: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(10)
-    print(f"wrote marketing-accounts.png, verify-step.png and app-invitation.png in {out}")
+    where = out.resolve()
+    if where.is_relative_to(Path.cwd()):
+        where = where.relative_to(Path.cwd())
+    print(f"wrote marketing-accounts.png, verify-step.png and app-invitation.png in {where}")
 
 
 def sign_in(page, area: str, token: str) -> None:
