@@ -16,9 +16,10 @@ from tests.benchmarks.harness import FIELDS, Sizes
 pytestmark = pytest.mark.slow
 # PostgreSQL runs the measurements whose SQL or loading differs by backend; the rest
 # (subprocesses, the daemon, APScheduler) is exercised on SQLite, where it is cheaper.
-PER_BACKEND = {"sqlite": MEASUREMENTS, "postgresql": ("sweep", "scale", "workflow", "search")}
+PER_BACKEND = {"sqlite": MEASUREMENTS,
+               "postgresql": ("sweep", "scale", "workflow", "search", "pages")}
 TITLES = {"sweep": "sweep", "peer": "peer:", "lateness": "lateness", "scale": "due beside",
-          "workflow": "workflow:", "search": "search", "startup": "start-up"}
+          "workflow": "workflow:", "search": "search", "startup": "start-up", "pages": "pages:"}
 
 
 def test_every_measurement_reports_rows_with_the_documented_fields(
