@@ -21,7 +21,7 @@ FAKE_NOW_VARIABLE = "SHOPLINK_FAKE_NOW"
               help="Port to listen on.")
 @click.pass_obj
 def serve(app: App, host: str, port: int) -> None:
-    """Serve the JSON API (OpenAPI at /openapi.json) and the pages (/seller/, /app/) until stopped."""
+    """Serve the JSON API (OpenAPI at /openapi.json) and the pages (/seller/, /app/)."""
     from shoplink.workflows.errors import BadInput
 
     try:

@@ -12,7 +12,8 @@ from shoplink.workflows import lookup
 from shoplink.workflows.errors import BadInput, NotFound, Refused
 
 router = APIRouter(prefix="/seller", route_class=PageRoute, include_in_schema=False)
-Text = Annotated[str, Form(max_length=100)]
+MAX_QUERY = 100  # as the API's search
+Text = Annotated[str, Form()]  # lengths are the service layer's to judge, next to the field
 
 
 def _own(visitor: Visitor, link_id: int) -> int:
@@ -25,14 +26,15 @@ def _own(visitor: Visitor, link_id: int) -> int:
 
 
 @router.get("/link-new")
-def search_step(visitor: Seller, q: Annotated[str | None, Query(max_length=200)] = None
-                ) -> Response:
+def search_step(visitor: Seller, q: Annotated[str | None, Query()] = None) -> Response:
     """Step 1: search by username or nickname; exact matches first, then prefixes."""
     from shoplink.workflows.accounts import search_accounts
 
     results, error = None, None
     if q is not None:
         try:
+            if len(q) > MAX_QUERY:
+                raise BadInput(f"search for at most {MAX_QUERY} characters")
             results = search_accounts(visitor.uow(), q, 20)
         except BadInput as failure:
             error = refusal(failure, "q")

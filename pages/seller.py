@@ -45,7 +45,7 @@ def official_tab(visitor: Seller) -> Response:
 
 
 @router.post("/linked/official")
-def set_official(visitor: Seller, username: Annotated[str, Form(max_length=100)] = ""
+def set_official(visitor: Seller, username: Annotated[str, Form()] = ""
                  ) -> Response:
     from shoplink.workflows.shops import set_official as assign
 

@@ -72,8 +72,8 @@ def _sign_out(visitor: Visitor, kind: str) -> Response:
     return response
 
 
-Token = Annotated[str, Form(max_length=300)]
-Csrf = Annotated[str, Form(max_length=100)]
+Token = Annotated[str, Form()]
+Csrf = Annotated[str, Form()]
 
 
 @router.get("/seller/login")

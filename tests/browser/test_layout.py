@@ -51,7 +51,7 @@ DESKTOP_AXE = ("/seller/linked/marketing", "/seller/links/1", "/app/")
 def _axe_problems(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
     return [f"{v['id']} ({v['impact']}): {v['help']} @ {[n['target'] for n in v['nodes']]}"
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
@@ -67,11 +67,12 @@ def test_every_page_fits_a_phone_and_passes_axe_at_both_widths(site, person):
                   *((seller, path) for path in SELLER_PAGES),
                   *((holder, path) for path in APP_PAGES)]
         for page, path in visits:
+            if not viewport and path not in DESKTOP_AXE:
+                continue  # wide, only the pages whose tables lay out differently
             page.goto(path)
             if viewport and page.evaluate(WIDE) > 0:
                 problems.append(f"{path} scrolls sideways at 390 px")
-            if viewport or path in DESKTOP_AXE:  # the phone layout everywhere; tables wide too
-                problems += [f"{path}: {p}" for p in _axe_problems(page)]
+            problems += [f"{path}: {p}" for p in _axe_problems(page)]
     assert problems == []
 
 

@@ -81,3 +81,22 @@ def test_an_account_declines_and_the_seller_sees_the_slot_free_again(site, perso
     expect(seller.get_by_role("heading", level=1)).to_contain_text("declined")
     seller.goto("/seller/linked/marketing")
     expect(seller.locator(".slots")).to_have_text("0 of 4")
+
+
+def test_bad_input_is_shown_next_to_its_field(site, person):
+    add_shop(site.uow(), "Acme", T0)
+    seller = person()
+    sign_in(seller, "seller", site.token(shop="Acme"))
+    seller.goto("/seller/linked/official")
+    seller.get_by_label("Username").fill("Not A Username!")
+    seller.get_by_role("button", name="Set official account").click()
+    expect(seller.locator("#username-error")).to_have_attribute("data-code", "bad_input")
+    expect(seller.locator("#username-error")).to_contain_text("invalid username")
+
+    seller.goto("/seller/link-new")
+    for query, words in (("   ", "must not be blank"), ("x" * 101, "at most 100 characters")):
+        seller.get_by_label("Username or nickname").fill(query)
+        seller.get_by_role("button", name="Search").click()
+        expect(seller.locator("#q-error")).to_contain_text(words)
+        expect(seller.get_by_label("Username or nickname")).to_have_attribute(
+            "aria-invalid", "true")
