@@ -5,13 +5,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
 
 from shoplink.api.schemas import ErrorDocument
-from shoplink.workflows.errors import BadInput, NotFound, Refused, ShoplinkError, Unauthorized
+from shoplink.workflows.errors import (
+    BadInput,
+    IdempotencyKeyReused,
+    NotFound,
+    Refused,
+    SchemaOutdated,
+    ShoplinkError,
+    Unauthorized,
+)
+from shoplink.workflows.schema import outdated
 
 log = logging.getLogger("shoplink.api")
 
@@ -19,7 +30,8 @@ INTERNAL = (500, {"error": {"code": "internal", "message": "internal error"}})
 DESCRIPTIONS = {
     400: "bad input", 401: "no, unknown or revoked token", 404: "absent or out of reach",
     409: "refused by a rule or by the link's state", 422: "a body or query that does not parse",
-    500: "unexpected failure (no detail)", 503: "the database does not answer",
+    500: "unexpected failure (no detail)",
+    503: "the database does not answer, or its schema is not current",
 }
 
 
@@ -41,6 +53,10 @@ def answer_for(failure: ShoplinkError) -> tuple[int, dict[str, Any]]:
         if failure.link is not None:
             extra["link"] = failure.link
         return 409, document(failure.code, failure.message, **extra)
+    if isinstance(failure, IdempotencyKeyReused):
+        return 422, document(failure.code, failure.message)
+    if isinstance(failure, SchemaOutdated):
+        return 503, document("schema_outdated", failure.message)
     for kind, status in ((Unauthorized, 401), (NotFound, 404), (BadInput, 400)):
         if isinstance(failure, kind):
             return status, document(failure.code, failure.message)
@@ -75,7 +91,24 @@ def _http(request: Request, failure: Exception) -> JSONResponse:
                         headers=getattr(failure, "headers", None))
 
 
+def unavailable(engine: Engine) -> tuple[int, dict[str, Any]] | None:
+    """503 and why, when the database does not answer or is at another schema."""
+    try:
+        problem = outdated(engine)
+    except sa.exc.SQLAlchemyError:
+        return 503, document("unavailable", "the database does not answer")
+    if problem is not None:
+        return 503, document("schema_outdated", problem.message)
+    return None
+
+
 def _unexpected(request: Request, failure: Exception) -> JSONResponse:
+    if isinstance(failure, sa.exc.SQLAlchemyError):
+        found = unavailable(request.app.state.engine)
+        if found is not None:
+            log.warning("database unavailable", extra={"action": "api",
+                                                       "code": found[1]["error"]["code"]})
+            return JSONResponse(found[1], found[0])
     log.exception("unexpected failure", extra={"action": "api", "path": request.url.path})
     return JSONResponse(INTERNAL[1], INTERNAL[0])
 

@@ -1,13 +1,16 @@
 """Idempotency-Key on POST: a retry gets the first answer, and nothing happens twice.
 
-The record joins the action's own transaction: the service's commit is held open
-until the answer is known, so an action and its record are stored together or not at all.
+The record is filed by the action's own commit (the unit of work's `before_commit` hook),
+so an action and its record are stored together or not at all; the answer is written into
+the record just after. A repeat that finds the record still without its answer answers 409
+`idempotency_key_in_use`; one that arrives while the first holds the shop waits for it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
-from types import TracebackType
 from typing import Annotated, Any, NamedTuple
 
 import sqlalchemy as sa
@@ -17,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shoplink.api.auth import Caller
-from shoplink.api.errors import answer_for
-from shoplink.workflows.errors import BadInput, ShoplinkError
+from shoplink.api.errors import answer_for, document
+from shoplink.workflows.errors import IdempotencyKeyReused, ShoplinkError, quoted
 from shoplink.workflows.models import IdempotencyRecord
 from shoplink.workflows.uow import UnitOfWork
 
@@ -30,99 +33,94 @@ Action = Callable[[UnitOfWork], Any]
 
 
 class Answer(NamedTuple):
-    """The first answer given under a key."""
+    """The first answer given under a key (status None: not known yet), and its request."""
 
     key: str
     method: str
     path: str
-    status: int
+    fingerprint: str | None
+    status: int | None
     body: Any
 
 
-class HeldUnitOfWork(UnitOfWork):
-    """A unit of work whose commit waits for `finish`, which adds the record and commits."""
-
-    _held: Session | None = None
-
-    def __enter__(self) -> UnitOfWork:
-        if self._held is not None:  # a second transaction in one action: settle the first
-            self._held.commit()
-            self._close_held()
-        return super().__enter__()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        if self._held is None or self._held is not self.session:
-            super().__exit__(kind, error, trace)
-
-    def commit(self) -> None:
-        self.session.flush()
-        self._held = self.session
-
-    def finish(self, record: IdempotencyRecord) -> None:
-        session = self._held or self._factory()
-        self._held = None
-        try:
-            session.add(record)
-            session.commit()
-        finally:
-            session.close()
-
-    def discard(self) -> None:
-        if self._held is not None:
-            self._held.rollback()
-            self._close_held()
-
-    def _close_held(self) -> None:
-        assert self._held is not None
-        self._held.close()
-        self._held = None
+def fingerprint(request: Request, payload: Any) -> str:
+    """SHA-256 of the method, the path and the parsed body: what makes a request the same."""
+    text = json.dumps([request.method, request.url.path, payload], sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_once(who: Caller, request: Request, key: str | None, action: Action,
-             status: int = 200) -> JSONResponse:
-    """Run `action` (once per key and principal) and answer its view or its error."""
+             status: int = 200, payload: Any = None) -> JSONResponse:
+    """Run `action` (once per key and principal) and answer its view or its error.
+
+    `payload` is the parsed body: a key reused with another one is refused (422)."""
     if key is None:
         return JSONResponse(action(who.uow()), status)
+    mine = fingerprint(request, payload)
     first = _recorded(who, key)
     if first is not None:
-        return _replay(first, request)
-    uow = HeldUnitOfWork(who.engine)
+        return _replay(first, request, mine)
+    record = IdempotencyRecord(key=key, principal=who.principal.key, method=request.method,
+                               path=request.url.path, fingerprint=mine, created_at=who.now)
+    filed: list[int] = []
+
+    def file_record(session: Session) -> None:
+        if not filed:
+            session.add(record)
+            session.flush()
+            filed.append(record.id)
+
     try:
-        body = action(uow)
+        body = action(UnitOfWork(who.engine, before_commit=file_record))
     except ShoplinkError as failure:
         status, body = answer_for(failure)
-    except BaseException:
-        uow.discard()
-        raise
-    if status >= 500:
-        uow.discard()
-        return JSONResponse(body, status)
-    record = IdempotencyRecord(key=key, principal=who.principal.key, method=request.method,
-                               path=request.url.path, status=status, body=body,
-                               created_at=who.now)
-    try:
-        uow.finish(record)
-    except IntegrityError:  # the same key won a race: its answer is the answer
+    except IntegrityError:  # the same key was filed first by a racing request
         first = _recorded(who, key)
         if first is None:
             raise
-        return _replay(first, request)
+        return _replay(first, request, mine)
+    if status >= 500:
+        return JSONResponse(body, status)
+    with UnitOfWork(who.engine) as uow:
+        if filed:  # the action committed: its record is there, waiting for its answer
+            uow.session.execute(sa.update(IdempotencyRecord)
+                                .where(IdempotencyRecord.id == filed[0])
+                                .values(status=status, body=body))
+        else:  # refused before any commit: nothing else was written
+            record.status, record.body = status, body
+            uow.session.add(record)
+        try:
+            uow.commit()
+        except IntegrityError:
+            uow.session.rollback()
+            first = _recorded(who, key)
+            if first is None:
+                raise
+            return _replay(first, request, mine)
     return JSONResponse(body, status)
 
 
 def _recorded(who: Caller, key: str) -> Answer | None:
     with who.uow() as uow:
         row = uow.session.execute(
-            sa.select(IdempotencyRecord.method, IdempotencyRecord.path, IdempotencyRecord.status,
+            sa.select(IdempotencyRecord.method, IdempotencyRecord.path,
+                      IdempotencyRecord.fingerprint, IdempotencyRecord.status,
                       IdempotencyRecord.body)
             .where(IdempotencyRecord.principal == who.principal.key, IdempotencyRecord.key == key)
         ).first()
     return Answer(key, *row) if row else None
 
 
-def _replay(first: Answer, request: Request) -> JSONResponse:
+def _replay(first: Answer, request: Request, mine: str) -> JSONResponse:
     if (first.method, first.path) != (request.method, request.url.path):
-        raise BadInput(f"Idempotency-Key {first.key!r} was first used for "
-                       f"{first.method} {first.path}")
+        raise IdempotencyKeyReused(f"Idempotency-Key {quoted(first.key)} was first used for "
+                                   f"{first.method} {first.path}: use a new key")
+    if first.fingerprint is not None and first.fingerprint != mine:
+        raise IdempotencyKeyReused(f"Idempotency-Key {quoted(first.key)} was first used "
+                                   "with another body: use a new key")
+    if first.status is None:
+        return JSONResponse(document("idempotency_key_in_use", "the first request with "
+                                     f"Idempotency-Key {quoted(first.key)} has not answered "
+                                     "yet: retry later"), 409)
     return JSONResponse(first.body, first.status, headers={"Idempotent-Replayed": "true"})

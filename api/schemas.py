@@ -18,7 +18,7 @@ class AccountRequest(BaseModel):
 
 class Account(BaseModel):
     username: str
-    nickname: str
+    nickname: str | None
     email: str | None
     region: str
     status: str
@@ -61,7 +61,7 @@ class Link(BaseModel):
     shop: str
     shop_id: int
     account: str
-    nickname: str
+    nickname: str | None
     email: str | None
     state: str
     created_at: Time

@@ -21,7 +21,7 @@ def show_shop(who: Seller) -> JSONResponse:
     """The shop, its official account, slot and 180-day counts."""
     from shoplink.workflows.shops import show_shop as load
 
-    return JSONResponse(load(who.uow(), who.principal.shop or "", who.now))
+    return JSONResponse(load(who.uow(), who.principal.shop_id or 0, who.now))
 
 
 @router.get("/accounts", response_model=list[schemas.Account])
@@ -44,9 +44,10 @@ def new_link(who: Seller, body: schemas.AccountRequest, request: Request,
     """Create the link, verify it and send the invitation (409 with the rejected link)."""
     from shoplink.workflows.links import new_link as create
 
-    shop = who.principal.shop or ""
+    shop = who.principal.shop_id or 0
     return run_once(who, request, idempotency_key,
-                    lambda uow: create(uow, shop, body.account, who.now, ttl=who.ttl), 201)
+                    lambda uow: create(uow, shop, body.account, who.now, ttl=who.ttl), 201,
+                    payload=body.model_dump())
 
 
 @router.get("/links", response_model=list[schemas.Link])
@@ -58,7 +59,7 @@ def list_links(
     """The shop's links, newest first."""
     from shoplink.workflows.links import list_links as load
 
-    return JSONResponse(load(who.uow(), who.now, shop_ref=who.principal.shop,
+    return JSONResponse(load(who.uow(), who.now, shop_ref=who.principal.shop_id,
                              states=state, limit=limit))
 
 
@@ -67,7 +68,7 @@ def marketing_accounts(who: Seller) -> JSONResponse:
     """The Marketing accounts tab: the links holding one of the shop's slots."""
     from shoplink.workflows.links import marketing_accounts as load
 
-    return JSONResponse(load(who.uow(), who.principal.shop or "", who.now))
+    return JSONResponse(load(who.uow(), who.principal.shop_id or 0, who.now))
 
 
 @router.put("/official", response_model=schemas.Shop, responses=responses(409))
@@ -75,4 +76,4 @@ def set_official(who: Seller, body: schemas.AccountRequest) -> JSONResponse:
     """Set the shop's official account."""
     from shoplink.workflows.shops import set_official as assign
 
-    return JSONResponse(assign(who.uow(), who.principal.shop or "", body.account, who.now))
+    return JSONResponse(assign(who.uow(), who.principal.shop_id or 0, body.account, who.now))

@@ -53,5 +53,5 @@ def search(app: App, query: str, limit: int) -> None:
     """Accounts whose username or nickname matches: exact first, then prefix."""
     from shoplink.workflows.accounts import search_accounts
 
-    rows = search_accounts(app.uow(), query, limit)
+    rows = search_accounts(app.uow(read=True), query, limit)
     emit(app, rows, lambda r: table(r, ACCOUNT_COLUMNS, "no matching accounts"))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shoplink.workflows.clock import Clock, as_utc, utc_now
-from shoplink.workflows.errors import BadInput
+from shoplink.workflows.errors import BadInput, quoted
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -34,21 +34,23 @@ class App:
 
         return database_url(self.db)
 
-    def engine(self, *, check_schema: bool = True) -> Engine:
-        """The database engine; the schema is checked (SQLite: upgraded) on first use."""
+    def engine(self, *, check_schema: bool = True, read: bool = False) -> Engine:
+        """The database engine; the schema is checked (SQLite: upgraded) on first use.
+
+        A command that only reads (`read`) never creates a database file."""
         if self._engine is None:
             from shoplink.workflows.db import make_engine
             from shoplink.workflows.schema import ensure_current
 
-            self._engine = make_engine(self.url())
+            self._engine = make_engine(self.url(), must_exist=read)
             if check_schema:
                 ensure_current(self._engine)
         return self._engine
 
-    def uow(self) -> UnitOfWork:
+    def uow(self, *, read: bool = False) -> UnitOfWork:
         from shoplink.workflows.uow import UnitOfWork
 
-        return UnitOfWork(self.engine())
+        return UnitOfWork(self.engine(read=read))
 
     def now(self) -> datetime:
         return as_utc(self.clock())
@@ -62,7 +64,7 @@ class App:
         except ValueError:
             hours = 0.0
         if not 0 < hours <= MAX_TTL_HOURS:
-            raise BadInput(f"{TTL_VARIABLE}={raw!r}: give a positive number of hours, "
+            raise BadInput(f"{TTL_VARIABLE}={quoted(raw)}: give a positive number of hours, "
                            f"at most {MAX_TTL_HOURS} (a year)")
         return timedelta(hours=hours)
 

@@ -56,11 +56,12 @@ def events(app: App, after: int | None, consumer: str | None, follow: bool, limi
     if consumer is not None:
         check_consumer(consumer)
     position = after if after is not None else (
-        consumer_position(app.uow(), consumer) if consumer else 0)
+        consumer_position(app.uow(read=True), consumer) if consumer else 0)
     stop = _stop_on_signals() if follow else threading.Event()
     printed = 0
     while not stop.is_set():
-        page = read_events(app.uow(), position, min(PAGE, limit - printed) if limit else PAGE)
+        size = min(PAGE, limit - printed) if limit else PAGE
+        page = read_events(app.uow(read=True), position, size)
         if page:
             try:
                 sys.stdout.write("".join(_line(e, app.json) + "\n" for e in page))

@@ -113,7 +113,7 @@ def show(app: App, link_id: str) -> None:
     """One link with its whole history."""
     from shoplink.workflows.links import show_link as load
 
-    emit(app, load(app.uow(), link_id, app.now()), show_link)
+    emit(app, load(app.uow(read=True), link_id, app.now()), show_link)
 
 
 @link.command("list")
@@ -126,7 +126,7 @@ def list_(app: App, shop_ref: str | None, states: tuple[str, ...], limit: int) -
     from shoplink.workflows.links import list_links
     from shoplink.workflows.validate import positive
 
-    rows = list_links(app.uow(), app.now(), shop_ref=shop_ref, states=states,
+    rows = list_links(app.uow(read=True), app.now(), shop_ref=shop_ref, states=states,
                       limit=positive(limit, "--limit"))
     emit(app, rows, lambda r: table(r, LINK_COLUMNS, "no links"))
 
@@ -138,5 +138,5 @@ def marketing(app: App, shop_ref: str) -> None:
     """The Marketing accounts tab: links holding one of the shop's slots."""
     from shoplink.workflows.links import marketing_accounts
 
-    rows = marketing_accounts(app.uow(), shop_ref, app.now())
+    rows = marketing_accounts(app.uow(read=True), shop_ref, app.now())
     emit(app, rows, lambda r: table(r, MARKETING_COLUMNS, "no marketing accounts"))

@@ -44,4 +44,4 @@ def show(app: App, shop_ref: str) -> None:
         page = table(view["shop_page"], ("sku", "title", "price"), "no active products")
         return f"{text}\n\nshop page, {count} active product{'' if count == 1 else 's'}:\n{page}"
 
-    emit(app, show_official(app.uow(), shop_ref), human)
+    emit(app, show_official(app.uow(read=True), shop_ref), human)

@@ -78,5 +78,5 @@ def list_(app: App, shop_ref: str, status: str | None) -> None:
     """The shop's products, by SKU."""
     from shoplink.workflows.products import list_products
 
-    rows = list_products(app.uow(), shop_ref, status=status)
+    rows = list_products(app.uow(read=True), shop_ref, status=status)
     emit(app, rows, lambda r: table(r, PRODUCT_COLUMNS, "no products"))

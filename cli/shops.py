@@ -36,7 +36,7 @@ def list_(app: App) -> None:
     """List shops."""
     from shoplink.workflows.shops import list_shops
 
-    emit(app, list_shops(app.uow()), lambda rows: table(rows, SHOP_COLUMNS, "no shops"))
+    emit(app, list_shops(app.uow(read=True)), lambda rows: table(rows, SHOP_COLUMNS, "no shops"))
 
 
 @shop.command()
@@ -46,7 +46,7 @@ def show(app: App, shop_ref: str) -> None:
     """One shop with its official account and link counts."""
     from shoplink.workflows.shops import show_shop
 
-    emit(app, show_shop(app.uow(), shop_ref, app.now()), describe)
+    emit(app, show_shop(app.uow(read=True), shop_ref, app.now()), describe)
 
 
 def describe(view: dict) -> str:

@@ -57,4 +57,4 @@ def list_(app: App, link_id: str) -> None:
     """The products on show, in the order they were added."""
     from shoplink.workflows.showcase import show_showcase
 
-    emit(app, show_showcase(app.uow(), link_id, app.now()), describe)
+    emit(app, show_showcase(app.uow(read=True), link_id, app.now()), describe)

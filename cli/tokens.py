@@ -32,7 +32,7 @@ def issue(app: App, shop_ref: str | None, username: str | None) -> None:
 @click.argument("token_id", metavar="TOKEN_ID")
 @click.pass_obj
 def revoke(app: App, token_id: str) -> None:
-    """Revoke a token: it is refused from the next request on."""
+    """Revoke a token (its id, or the whole token): it is refused from the next request on."""
     from shoplink.workflows.tokens import revoke_token
 
     view = revoke_token(app.uow(), token_id, app.now())
@@ -46,4 +46,4 @@ def list_(app: App) -> None:
     """Token ids, principals, when created, last used and revoked; never the tokens."""
     from shoplink.workflows.tokens import list_tokens
 
-    emit(app, list_tokens(app.uow()), lambda rows: table(rows, TOKEN_COLUMNS, "no tokens"))
+    emit(app, list_tokens(app.uow(read=True)), lambda rows: table(rows, TOKEN_COLUMNS, "no tokens"))

@@ -11,7 +11,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from shoplink.workflows import validate
-from shoplink.workflows.errors import BadInput
+from shoplink.workflows.clock import as_utc
+from shoplink.workflows.errors import BadInput, quoted
 from shoplink.workflows.models import Account
 from shoplink.workflows.records import read_rows
 from shoplink.workflows.uow import UnitOfWork
@@ -21,16 +22,17 @@ ACCOUNTS = cast(sa.Table, Account.__table__)
 FIELDS = ("username", "nickname", "email", "region", "birth_date", "status")
 
 
-def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+def _clean(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Validated account fields; only those given are returned, username always."""
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
-        raise BadInput(f"unknown field {unknown[0]!r}: use {', '.join(FIELDS)}")
+        raise BadInput(f"unknown field {quoted(unknown[0])}: use {', '.join(FIELDS)}")
     if not fields.get("username"):
         raise BadInput("username is required")
     parsers: dict[str, Callable[[Any], Any]] = {
         "username": validate.username, "nickname": validate.nickname, "email": validate.email,
-        "region": validate.region, "birth_date": validate.birth_date, "status": validate.status,
+        "region": validate.region, "status": validate.status,
+        "birth_date": lambda raw: validate.birth_date(raw, as_utc(now).date()),
     }
     clean: dict[str, Any] = {}
     for name, value in fields.items():
@@ -43,7 +45,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_account(uow: UnitOfWork, fields: dict[str, Any], now: datetime) -> dict[str, Any]:
-    clean = _clean({k: v for k, v in fields.items() if v is not None})
+    clean = _clean({k: v for k, v in fields.items() if v is not None}, now)
     clean.setdefault("nickname", "")
     clean.setdefault("nickname_key", "")
     with uow:
@@ -59,7 +61,7 @@ def import_accounts(uow: UnitOfWork, path: Path, now: datetime) -> dict[str, int
     records: dict[str, dict[str, Any]] = {}
     for number, fields in read_rows(path):
         try:
-            clean = _clean({k: v for k, v in fields.items() if v is not None})
+            clean = _clean({k: v for k, v in fields.items() if v is not None}, now)
         except BadInput as error:
             raise BadInput(f"line {number}: {error.message}") from None
         records[clean["username"]] = clean

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,11 +43,29 @@ def redact(raw: str | URL) -> str:
         return "<unparsable database URL>"
 
 
-def make_engine(raw: str, **kwargs: Any) -> Engine:
+def missing_file(raw: str) -> str | None:
+    """The path of a SQLite database file that does not exist yet (None: nothing missing)."""
     url = parse_url(raw)
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return None if Path(database).exists() else database
+
+
+def make_engine(raw: str, *, must_exist: bool = False, **kwargs: Any) -> Engine:
+    """The engine for `raw`; with `must_exist`, a missing SQLite file is bad input, not
+    created (a command that only reads must not leave an empty database behind)."""
+    url = parse_url(raw)
+    if must_exist and (path := missing_file(raw)) is not None:
+        raise BadInput(f"no database file {path}: run `shoplink db upgrade` there to create "
+                       f"one, or give --db URL or {URL_VARIABLE}")
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    try:
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    except ModuleNotFoundError as failure:
+        raise BadInput(f"{redact(raw)} needs the {failure.name} driver, which is not installed: "
+                       "pip install 'shoplink[postgres]'") from None
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:

@@ -37,7 +37,8 @@ def states() -> list[tuple[str, bool, bool]]:
 
 
 def edges() -> list[Edge]:
-    """Every transition, labelled with its event and its guard, or the deadline that fires it."""
+    """Every transition, labelled with its event, the guards and validators that can refuse
+    it, or the deadline that fires it."""
     found = []
     for state in LinkMachine.states:
         for transition in state.transitions:
@@ -46,6 +47,8 @@ def edges() -> list[Edge]:
                 label += f" (timer at {TIMER_DEADLINES[transition.event]})"
             for guard in transition.cond:
                 label += f" [{'' if guard.expected_value else '!'}{guard.attr_name}]"
+            for validator in transition.validators:
+                label += f" [{validator.attr_name}]"
             found.append(Edge(state.id, transition.target.id, label))
     return found
 

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+QUOTE_LIMIT = 40
+
+
+def quoted(raw: object, limit: int = QUOTE_LIMIT) -> str:
+    """What a person typed, quoted for an error: at most a short prefix of it."""
+    if not isinstance(raw, str):
+        raw = repr(raw)
+        return raw if len(raw) <= limit else f"{raw[:limit]}... ({len(raw)} characters)"
+    if len(raw) <= limit:
+        return repr(raw)
+    return f"{raw[:limit]!r}... ({len(raw)} characters)"
+
 
 class ShoplinkError(Exception):
     """Something went wrong in shoplink."""
@@ -37,6 +49,13 @@ class Unauthorized(ShoplinkError):
     """No valid bearer token: give `Authorization: Bearer TOKEN`."""
 
     code = "unauthorized"
+    exit_code = 2
+
+
+class IdempotencyKeyReused(ShoplinkError):
+    """This Idempotency-Key was first used for another request: use a new key."""
+
+    code = "idempotency_key_reused"
     exit_code = 2
 
 

@@ -1,8 +1,9 @@
 """The service layer for links: one function per thing a seller or an account does.
 
-Every function takes the unit of work and `now`. It locks the link's shop, applies
-that shop's overdue timers, checks the rules and fires one event, in one transaction.
-A refusal still commits the overdue transitions it caught up on the way.
+Every function takes the unit of work and `now`. It catches up the shop's overdue timers
+in their own short transaction (timers.settle), then locks the shop, checks the rules
+and fires one event in the command's transaction, which commits only on success (and,
+for `new_link`, for the rejected link it keeps).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup, machine, rules, validate
-from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput, Refused
-from shoplink.workflows.models import SLOT_STATES, Link
+from shoplink.workflows.errors import BadInput, Refused, quoted
+from shoplink.workflows.machine import HOLDING_STATES, SLOT_STATES
+from shoplink.workflows.models import Link
 from shoplink.workflows.showcase import clear_showcase
 from shoplink.workflows.timers import apply_due, settle
 from shoplink.workflows.uow import UnitOfWork
@@ -26,7 +27,7 @@ from shoplink.workflows.views import link_view
 SELLER = "seller"
 
 
-def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
+def new_link(uow: UnitOfWork, shop_ref: str | int, username: str, now: datetime, *,
              invite: bool = True, ttl: timedelta | None = None) -> dict[str, Any]:
     """Create the link (searched), verify it, and unless told not to, send the invitation."""
     ttl = _invitation_ttl(ttl)
@@ -50,33 +51,35 @@ def new_link(uow: UnitOfWork, shop_ref: str, username: str, now: datetime, *,
     return view
 
 
-PreCheck = Callable[[UnitOfWork, Link], None]
 FollowUp = Callable[[Session, Link, datetime], None]
 
 
 def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor: str,
-         pre_check: PreCheck | None = None, recheck_rules: bool = False,
-         ttl: timedelta | None = None, follow_up: FollowUp | None = None) -> dict[str, Any]:
-    """Fire `event` on one link, refusing in the order a person reads the reasons: the
-    caller's pre-check, then the link's state, then (if asked) every linking rule."""
+         reach: lookup.Reach | None = None, answering: str | None = None,
+         recheck_rules: bool = False,
+         ttl: timedelta | None = None,
+         follow_up: FollowUp | None = None) -> dict[str, Any]:
+    """Fire `event` on one link; the machine refuses in the order a person reads the
+    reasons (who answers, the link's state, its validators), then every linking rule."""
     key = lookup.link_id(raw_id)
     with uow:
-        shop = settle(uow, lookup.link_shop_id(uow.session, key), now)
+        shop_id = lookup.link_shop_id(uow.session, key, reach)
+        if answering is not None:  # validated once the link is known to be in reach
+            answering = validate.username(answering)
+            actor = f"account:{answering}"
+        shop = settle(uow, shop_id, now)
         link = lookup.link_for_update(uow.session, key)
-        try:
-            if pre_check is not None:
-                pre_check(uow, link)
-            violations = []
-            if recheck_rules and event in machine.allowed_events(link.state):
-                account = uow.lock_account(link.account_id)
-                violations = rules.for_marketing_link(uow.session, shop, account, now,
-                                                      link_id=link.id)
-            machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl)
-            if follow_up is not None:
-                follow_up(uow.session, link, now)
-        except Refused:
-            uow.commit()
-            raise
+        if answering is not None and answering != link.account.username:
+            lookup.account(uow.session, answering)  # an unknown account is not found
+        violations = []
+        if recheck_rules and event in machine.allowed_events(link.state):
+            account = uow.lock_account(link.account_id)
+            violations = rules.for_marketing_link(uow.session, shop, account, now,
+                                                  link_id=link.id)
+        machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl,
+                     answering=answering)
+        if follow_up is not None:
+            follow_up(uow.session, link, now)
         uow.session.flush()
         view = link_view(link, history=True)
         uow.commit()
@@ -97,69 +100,50 @@ def _invitation_ttl(ttl: timedelta | None) -> timedelta | None:
     return ttl
 
 
-def _answered_by(username: str) -> PreCheck:
-    """Only the invited account answers, and only an invitation that has not expired."""
-    def check(uow: UnitOfWork, link: Link) -> None:
-        if link.account.username != username:
-            lookup.account(uow.session, username)  # an unknown account is not found (exit 3)
-            raise Refused.one("not_invitee",
-                              f"link {link.id} invites @{link.account.username}, not @{username}")
-        if link.state == "expired":
-            raise Refused.one("invitation_expired",
-                              f"the invitation of link {link.id} expired at {iso(link.expires_at)}")
-    return check
-
-
-def accept_link(uow: UnitOfWork, raw_id: str | int, username: str,
-                now: datetime) -> dict[str, Any]:
+def accept_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime, *,
+                reach: lookup.Reach | None = None) -> dict[str, Any]:
     """The invited account accepts: the rules are checked a last time."""
-    account = validate.username(username)
-    return _act(uow, raw_id, "accept", now, actor=f"account:{account}",
-                pre_check=_answered_by(account), recheck_rules=True)
+    return _act(uow, raw_id, "accept", now, actor="",
+                answering=username, recheck_rules=True, reach=reach)
 
 
-def decline_link(uow: UnitOfWork, raw_id: str | int, username: str,
-                 now: datetime) -> dict[str, Any]:
-    account = validate.username(username)
-    return _act(uow, raw_id, "decline", now, actor=f"account:{account}",
-                pre_check=_answered_by(account))
+def decline_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime, *,
+                 reach: lookup.Reach | None = None) -> dict[str, Any]:
+    return _act(uow, raw_id, "decline", now, actor="",
+                answering=username, reach=reach)
 
 
-def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+def cancel_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
+                reach: lookup.Reach | None = None) -> dict[str, Any]:
     """The seller withdraws a link that is not yet accepted."""
-    return _act(uow, raw_id, "cancel", now, actor=SELLER)
+    return _act(uow, raw_id, "cancel", now, actor=SELLER, reach=reach)
 
 
-def _unlock_reached(uow: UnitOfWork, link: Link) -> None:
-    """A link still inside its 24-hour lock says when it can be unlinked."""
-    if link.state == "linked" and link.unlockable_at is not None:
-        raise Refused.one("unlink_too_early",
-                          f"link {link.id} can be unlinked from {iso(link.unlockable_at)}, "
-                          f"24 hours after it was linked")
-
-
-def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
+                reach: lookup.Reach | None = None) -> dict[str, Any]:
     """The seller ends a link, once its 24-hour lock has passed; its showcase empties with it."""
-    return _act(uow, raw_id, "unlink", now, actor=SELLER, pre_check=_unlock_reached,
+    return _act(uow, raw_id, "unlink", now, actor=SELLER, reach=reach,
                 follow_up=clear_showcase)
 
 
-def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> dict[str, Any]:
+def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
+              reach: lookup.Reach | None = None) -> dict[str, Any]:
     key = lookup.link_id(raw_id)
     with uow:
-        settle(uow, lookup.link_shop_id(uow.session, key), now)
+        settle(uow, lookup.link_shop_id(uow.session, key, reach), now)
         view = link_view(lookup.link_for_update(uow.session, key), history=True)
         uow.commit()
     return view
 
 
-def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
+def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | int | None = None,
                states: Iterable[str] = (), limit: int = 100) -> list[dict[str, Any]]:
     """Links, newest first, optionally of one shop and in some states."""
     wanted = list(states)
     unknown = [s for s in wanted if s not in machine.STATES]
     if unknown:
-        raise BadInput(f"unknown state {unknown[0]!r}: use one of {', '.join(machine.STATES)}")
+        raise BadInput(
+            f"unknown state {quoted(unknown[0])}: use one of {', '.join(machine.STATES)}")
     with uow:
         query = sa.select(Link).order_by(Link.id.desc()).limit(limit)
         if shop_ref is not None:
@@ -174,7 +158,7 @@ def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
     return views
 
 
-def marketing_accounts(uow: UnitOfWork, shop_ref: str, now: datetime) -> list[dict[str, Any]]:
+def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
     """The Marketing accounts tab: the links holding one of the shop's four slots."""
     with uow:
         shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
@@ -211,7 +195,7 @@ def linked_shops(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str
     """The links that make the account a marketing account (linked, unlinkable), newest first."""
     with uow:
         account = lookup.account(uow.session, username)
-        mine = sa.and_(Link.account_id == account.id, Link.state.in_(("linked", "unlinkable")))
+        mine = sa.and_(Link.account_id == account.id, Link.state.in_(HOLDING_STATES))
         for shop_id in sorted(uow.session.execute(sa.select(Link.shop_id).where(mine)
                                                   .distinct()).scalars()):
             settle(uow, shop_id, now)

@@ -2,24 +2,58 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import validate
-from shoplink.workflows.errors import BadInput, NotFound
+from shoplink.workflows.errors import BadInput, NotFound, quoted
 from shoplink.workflows.models import Account, Link, Shop
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (PostgreSQL raises)
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What an API caller may touch: one shop's links (its seller), or one account's.
+
+    Outside it, a link answers NotFound as if absent. The CLI passes no reach: everything.
+    """
+
+    shop_id: int | None = None
+    account_id: int | None = None
+
+    def allows(self, shop_id: int, account_id: int) -> bool:
+        return shop_id == self.shop_id or account_id == self.account_id
+
+
+def parse_id(raw: str | int, what: str) -> int:
+    """The one id parser of the CLI and the API: digits, and a number beyond any id is absent."""
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise BadInput(f"invalid {what} id {quoted(text)}: use the number shoplink shows")
+    number = int(text) if len(text) <= 20 else MAX_ID + 1
+    if not 1 <= number <= MAX_ID:
+        raise NotFound(f"no {what} {text[:20]}")
+    return number
+
+
 def shop(session: Session, ref: str | int) -> Shop:
-    """SHOP is an id or an exact name; a name made of digits is tried as a name too."""
+    """SHOP is an id or an exact name; a name made of digits is tried as a name too.
+
+    An int is an id only (the API passes its caller's shop id)."""
+    if isinstance(ref, int):
+        found_by_id = session.get(Shop, ref) if 1 <= ref <= MAX_ID else None
+        if found_by_id is None:
+            raise NotFound(f"no shop {ref}")
+        return found_by_id
     text = str(ref).strip()
     found = session.execute(sa.select(Shop).where(Shop.name == text)).unique().scalar()
     if found is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
         found = session.get(Shop, int(text))
     if found is None:
-        raise NotFound(f"no shop {text!r}")
+        raise NotFound(f"no shop {quoted(text)}")
     return found
 
 
@@ -32,20 +66,16 @@ def account(session: Session, username: str) -> Account:
 
 
 def link_id(raw: str | int) -> int:
-    text = str(raw).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise BadInput(f"invalid link id {raw!r}: use the number `link list` shows")
-    if int(text) > MAX_ID:
-        raise NotFound(f"no link {text}")
-    return int(text)
+    return parse_id(raw, "link")
 
 
-def link_shop_id(session: Session, key: int) -> int:
-    """The shop a link belongs to, read without locking, so the shop can be locked first."""
-    found = session.execute(sa.select(Link.shop_id).where(Link.id == key)).scalar()
-    if found is None:
+def link_shop_id(session: Session, key: int, reach: Reach | None = None) -> int:
+    """The shop a link belongs to, read without locking, so the shop can be locked first;
+    a link outside the caller's reach is not found."""
+    found = session.execute(sa.select(Link.shop_id, Link.account_id).where(Link.id == key)).first()
+    if found is None or (reach is not None and not reach.allows(found[0], found[1])):
         raise NotFound(f"no link {key}")
-    return found
+    return int(found[0])
 
 
 def link_for_update(session: Session, key: int) -> Link:

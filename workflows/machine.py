@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
+from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import Refused, Violation
 from shoplink.workflows.limits import DEFAULT_INVITATION_TTL, UNLINK_LOCK
-from shoplink.workflows.models import Link, LinkEvent
+
+if TYPE_CHECKING:
+    from shoplink.workflows.models import Link
 
 
 class LinkMachine(StateMachine):
@@ -30,12 +33,12 @@ class LinkMachine(StateMachine):
 
     verify = searched.to(verified, cond="rules_hold") | searched.to(rejected, unless="rules_hold")
     invite = verified.to(invited, cond="rules_hold")
-    accept = invited.to(linked, cond="rules_hold")
-    decline = invited.to(declined, cond="rules_hold")
+    accept = invited.to(linked, validators="answered_by_invitee", cond="rules_hold")
+    decline = invited.to(declined, validators="answered_by_invitee")
     cancel = searched.to(cancelled) | verified.to(cancelled) | invited.to(cancelled)
     expire = invited.to(expired)
     unlock = linked.to(unlinkable)
-    unlink = unlinkable.to(unlinked, cond="rules_hold")
+    unlink = unlinkable.to(unlinked)
 
     def on_enter_invited(self, at: datetime, ttl: timedelta | None = None) -> None:
         self.model.invited_at = at
@@ -52,6 +55,10 @@ class LinkMachine(StateMachine):
     def rules_hold(self, violations: list[Violation] | None = None) -> bool:
         return not violations
 
+    def answered_by_invitee(self, answering: str | None = None) -> None:
+        """Only the invited account accepts or declines [`not_invitee`]."""
+        refuse_other_account(self.model, answering)
+
     def after_transition(self, event_data: Any, source: State, target: State, at: datetime,
                          actor: str, now: datetime,
                          violations: list[Violation] | None = None) -> None:
@@ -59,10 +66,8 @@ class LinkMachine(StateMachine):
         details: dict[str, Any] | None = None
         if target.id == "rejected":
             details = {"rules": [v.as_dict() for v in violations or []]}
-        self.model.history.append(
-            LinkEvent(event=event_data.event.id, from_state=source.id, to_state=target.id,
-                      actor=actor, at=at, recorded_at=now, details=details)
-        )
+        self.model.record(event_data.event.id, source.id, target.id, actor=actor, at=at,
+                          now=now, details=details)
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,18 @@ class Timer:
 
 
 TIMER_DEADLINES = {"expire": "expires_at", "unlock": "unlockable_at"}
+# The events by which the invited account answers; only it may send them.
+ANSWERS = ("accept", "decline")
+
+# The link's vocabulary: every module imports these groups, none restates them.
 STATES: tuple[str, ...] = tuple(s.id for s in LinkMachine.states)
 FINAL_STATES: tuple[str, ...] = tuple(s.id for s in LinkMachine.states if s.final)
+# A link still open: another to the same shop and account is refused (`already_linked`).
+OPEN_STATES: tuple[str, ...] = tuple(s.id for s in LinkMachine.states if not s.final)
+# The account is the shop's marketing account: its showcase can change, it counts 180 days.
+HOLDING_STATES: tuple[str, ...] = (LinkMachine.linked.id, LinkMachine.unlinkable.id)
+# Holds one of the shop's marketing-account slots: an invitation reserves its slot.
+SLOT_STATES: tuple[str, ...] = (LinkMachine.invited.id, *HOLDING_STATES)
 
 
 def allowed_events(state: str) -> list[str]:
@@ -105,21 +120,43 @@ def timers() -> list[Timer]:
     return found
 
 
+def refuse_other_account(link: Link, answering: str | None) -> None:
+    if answering is not None and answering != link.account.username:
+        raise Refused.one("not_invitee",
+                          f"link {link.id} invites @{link.account.username}, not @{answering}")
+
+
+def refuse_not_allowed(link: Link, event: str, answering: str | None) -> None:
+    """An event the link's state does not take, refused with the reason a person looks for:
+    who answers [`not_invitee`], a deadline [`invitation_expired`, `unlink_too_early`],
+    else the state [`invalid_transition`]."""
+    if event in ANSWERS:
+        refuse_other_account(link, answering)
+    if event in ANSWERS and link.state == LinkMachine.expired.id:
+        raise Refused.one("invitation_expired",
+                          f"the invitation of link {link.id} expired at {iso(link.expires_at)}")
+    if event == "unlink" and link.state == LinkMachine.linked.id:
+        raise Refused.one("unlink_too_early",
+                          f"link {link.id} can be unlinked from {iso(link.unlockable_at)}, "
+                          f"24 hours after it was linked")
+    raise Refused.one("invalid_transition", f"cannot {event} link {link.id}: it is {link.state}")
+
+
 def fire(link: Link, event: str, *, actor: str, now: datetime, at: datetime | None = None,
-         violations: list[Violation] | None = None, ttl: timedelta | None = None) -> None:
+         violations: list[Violation] | None = None, ttl: timedelta | None = None,
+         answering: str | None = None) -> None:
     """Apply `event` to `link` and append its history row, or refuse with the reasons.
 
     Who, when and the rules' verdict travel as the event's arguments, so a machine is
     built with no listener to register (the cheapest python-statemachine instance).
+    `answering` is the account that answers an invitation; the validators check it.
     """
     if event not in allowed_events(link.state):
-        raise Refused.one(
-            "invalid_transition", f"cannot {event} link {link.id}: it is {link.state}"
-        )
+        refuse_not_allowed(link, event, answering)
     violations = violations or []
     try:
         LinkMachine(link).send(event, at=at or now, ttl=ttl, actor=actor, now=now,
-                               violations=violations)
+                               violations=violations, answering=answering)
     except TransitionNotAllowed:
         raise Refused(violations) from None
 
@@ -128,7 +165,4 @@ def start(link: Link, *, actor: str, now: datetime) -> None:
     """Put a new link in the machine's initial state and record that it was searched."""
     link.state = LinkMachine.searched.id
     link.created_at = now
-    link.history.append(
-        LinkEvent(event="search", from_state=None, to_state=link.state, actor=actor, at=now,
-                  recorded_at=now)
-    )
+    link.record("search", None, link.state, actor=actor, at=now, now=now)

@@ -10,10 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shoplink.workflows.machine import OPEN_STATES
 from shoplink.workflows.types import UTCDateTime, sortable_text
-
-OPEN_STATES = ("searched", "verified", "invited", "linked", "unlinkable")
-SLOT_STATES = ("invited", "linked", "unlinkable")
 
 
 class Base(DeclarativeBase):
@@ -103,6 +101,12 @@ class Link(Base):
     history: Mapped[list[LinkEvent]] = relationship(
         order_by="LinkEvent.id", cascade="save-update, merge", lazy="select"
     )
+
+    def record(self, event: str, from_state: str | None, to_state: str, *, actor: str,
+               at: datetime, now: datetime, details: dict[str, Any] | None = None) -> None:
+        """Append the history row of one transition (the machine calls it)."""
+        self.history.append(LinkEvent(event=event, from_state=from_state, to_state=to_state,
+                                      actor=actor, at=at, recorded_at=now, details=details))
 
 
 class LinkEvent(Base):
@@ -230,7 +234,10 @@ class ApiToken(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer to a POST that carried an Idempotency-Key, replayed on a retry."""
+    """The first answer to a POST that carried an Idempotency-Key, replayed on a retry.
+
+    Written by the action's own commit (UnitOfWork's `before_commit`), so the action and
+    its record are stored together or not at all."""
 
     __tablename__ = "idempotency_records"
     __table_args__ = (sa.UniqueConstraint("principal", "key"),)
@@ -240,8 +247,10 @@ class IdempotencyRecord(Base):
     principal: Mapped[str] = mapped_column(sa.String(40))
     method: Mapped[str] = mapped_column(sa.String(10))
     path: Mapped[str] = mapped_column(sa.String(255))
-    status: Mapped[int] = mapped_column(sa.Integer)
-    body: Mapped[Any] = mapped_column(sa.JSON)
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    # Null from the action's commit until its answer is stored, just after.
+    status: Mapped[int | None] = mapped_column(sa.Integer)
+    body: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
 from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput, NotFound
+from shoplink.workflows.errors import BadInput, NotFound, quoted
 from shoplink.workflows.models import Product
 from shoplink.workflows.records import read_rows
 from shoplink.workflows.uow import UnitOfWork
@@ -29,7 +29,7 @@ MAX_PRICE = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 def parse_sku(raw: str) -> str:
     value = str(raw).strip()
     if not SKU.fullmatch(value) or _has_control(value):
-        raise BadInput(f"invalid SKU {raw!r}: use 1-64 characters without spaces")
+        raise BadInput(f"invalid SKU {quoted(raw)}: use 1-64 characters without spaces")
     return value
 
 
@@ -53,22 +53,22 @@ def parse_price(raw: str | int | float | Decimal | None) -> Decimal | None:
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
-        raise BadInput(f"invalid price {raw!r}: use an amount such as 12.50") from None
+        raise BadInput(f"invalid price {quoted(raw)}: use an amount such as 12.50") from None
     if not value.is_finite():
-        raise BadInput(f"invalid price {raw!r}: use an amount such as 12.50")
+        raise BadInput(f"invalid price {quoted(raw)}: use an amount such as 12.50")
     if value < 0:
-        raise BadInput(f"invalid price {raw!r}: a price cannot be negative")
+        raise BadInput(f"invalid price {quoted(raw)}: a price cannot be negative")
     if value > MAX_PRICE:
-        raise BadInput(f"invalid price {raw!r}: the largest price is {MAX_PRICE}")
+        raise BadInput(f"invalid price {quoted(raw)}: the largest price is {MAX_PRICE}")
     if value != value.quantize(CENT):
-        raise BadInput(f"invalid price {raw!r}: at most 2 decimal places")
+        raise BadInput(f"invalid price {quoted(raw)}: at most 2 decimal places")
     return abs(value.quantize(CENT))  # abs: a typed -0 is stored as 0.00
 
 
 def parse_status(raw: str | None) -> str:
     value = (raw or "active").strip().lower()
     if value not in PRODUCT_STATUSES:
-        raise BadInput(f"invalid status {raw!r}: use one of {', '.join(PRODUCT_STATUSES)}")
+        raise BadInput(f"invalid status {quoted(raw)}: use one of {', '.join(PRODUCT_STATUSES)}")
     return value
 
 
@@ -80,7 +80,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     """Validated fields, only those given (None means not given); sku always."""
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
-        raise BadInput(f"unknown field {unknown[0]!r}: use {', '.join(FIELDS)}")
+        raise BadInput(f"unknown field {quoted(unknown[0])}: use {', '.join(FIELDS)}")
     if not fields.get("sku"):
         raise BadInput("sku is required")
     parsers: dict[str, Any] = {
@@ -128,7 +128,7 @@ def add_product(uow: UnitOfWork, shop_ref: str, raw_sku: str, now: datetime, *,
     with uow:
         shop = uow.lock_shop(lookup.shop(uow.session, shop_ref).id)
         if _find(uow.session, shop.id, [clean["sku"]]):
-            raise BadInput(f"shop {shop.name!r} already has SKU {clean['sku']!r}: "
+            raise BadInput(f"shop {shop.name!r} already has SKU {quoted(clean['sku'])}: "
                            f"use `product update` to change it")
         clean.setdefault("status", "active")
         product = Product(shop=shop, **clean, created_at=now, updated_at=now)
@@ -149,7 +149,7 @@ def update_product(uow: UnitOfWork, shop_ref: str, raw_sku: str, now: datetime,
         shop = uow.lock_shop(lookup.shop(uow.session, shop_ref).id)
         product = _find(uow.session, shop.id, [clean["sku"]]).get(clean["sku"])
         if product is None:
-            raise NotFound(f"shop {shop.name!r} has no product with SKU {clean['sku']!r}")
+            raise NotFound(f"shop {shop.name!r} has no product with SKU {quoted(clean['sku'])}")
         for key, value in clean.items():
             setattr(product, key, value)
         product.updated_at = now
@@ -167,7 +167,7 @@ def _read_products(path: Path) -> dict[str, tuple[int, dict[str, Any]]]:
         except BadInput as error:
             raise BadInput(f"line {number}: {error.message}") from None
         if clean["sku"] in records:
-            raise BadInput(f"line {number}: SKU {clean['sku']!r} is already on line "
+            raise BadInput(f"line {number}: SKU {quoted(clean['sku'])} is already on line "
                            f"{records[clean['sku']][0]}")
         records[clean["sku"]] = (number, clean)
     return records
@@ -187,7 +187,7 @@ def import_products(uow: UnitOfWork, shop_ref: str, path: Path, now: datetime) -
             if key in existing:
                 changed.append({**clean, "id": existing[key], "updated_at": now})
             elif "title" not in clean:
-                raise BadInput(f"line {number}: title is required for the new SKU {key!r}")
+                raise BadInput(f"line {number}: title is required for the new SKU {quoted(key)}")
             else:
                 fresh.append({"price": None, "status": "active", **clean, "shop_id": shop.id,
                               "created_at": now, "updated_at": now})

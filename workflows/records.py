@@ -16,14 +16,26 @@ def read_rows(path: Path, key: str = "username") -> list[tuple[int, dict[str, An
     A CSV header must name the `key` column, so a wrong file fails on line 1.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise BadInput(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {path}: {error}") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror}") from None
+    text = _decoded(data.removeprefix(b"\xef\xbb\xbf"))
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{"):
         return _json_lines(text)
     return _csv_rows(text, key)
+
+
+def _decoded(data: bytes) -> str:
+    """The file as UTF-8 text; a byte that is not UTF-8 is bad input naming its line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise BadInput(f"line {line}: not UTF-8 (byte {data[error.start]:#04x} at column "
+                       f"{column})") from None
 
 
 def _json_lines(text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -35,6 +47,8 @@ def _json_lines(text: str) -> list[tuple[int, dict[str, Any]]]:
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise BadInput(f"line {number}: not valid JSON ({error.msg})") from None
+        except RecursionError:
+            raise BadInput(f"line {number}: JSON nested too deep") from None
         if not isinstance(record, dict):
             raise BadInput(f"line {number}: expected a JSON object")
         rows.append((number, record))

@@ -20,6 +20,7 @@ from shoplink.workflows.limits import (
     MAX_LINKS_IN_WINDOW,
     MAX_MARKETING_ACCOUNTS,
 )
+from shoplink.workflows.machine import OPEN_STATES, SLOT_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
 
@@ -38,13 +39,13 @@ def holds_slot(now: datetime) -> sa.ColumnElement[bool]:
     Written as `state IN (...)` first, so an index on (shop_id, state) reads only the few
     rows holding a slot, not every past link of the shop.
     """
-    return sa.and_(Link.state.in_(("invited", "linked", "unlinkable")),
+    return sa.and_(Link.state.in_(SLOT_STATES),
                    sa.or_(Link.state != "invited", Link.expires_at > _at(now)))
 
 
 def is_open(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(
-        Link.state.in_(("searched", "verified", "linked", "unlinkable")), pending_invitation(now)
+        Link.state.in_([s for s in OPEN_STATES if s != "invited"]), pending_invitation(now)
     )
 
 
@@ -84,9 +85,13 @@ def window_releases(session: Session, owner: sa.ColumnElement[bool], now: dateti
     return [release for release, _ in window_entries(session, owner, now, exclude)]
 
 
-def adult_from(born: date) -> date:
-    """The 18th birthday; a 29 February birth comes of age on 1 March in a common year."""
+def adult_from(born: date) -> date | None:
+    """The 18th birthday; a 29 February birth comes of age on 1 March in a common year.
+
+    None when the calendar ends before it (a stored date near year 9999): never adult."""
     year = born.year + ADULT_AGE
+    if year > date.max.year:
+        return None
     try:
         return born.replace(year=year)
     except ValueError:
@@ -107,16 +112,23 @@ def shop_in_probation(shop: Shop, now: datetime) -> list[Violation]:
 
 
 def account_ineligible(account: Account, shop: Shop, now: datetime) -> list[Violation]:
+    """Every reason names its subject: the account, or the shop it is compared with."""
+    who = f"@{account.username}"
     reasons = []
     if account.status != "active":
-        reasons.append(f"is {account.status}")
+        reasons.append(f"{who} is {account.status}")
     if account.region != shop.region:
-        reasons.append(f"is in region {account.region}, the shop is in {shop.region}")
-    if account.birth_date is not None and as_utc(now).date() < adult_from(account.birth_date):
-        reasons.append(f"is under {ADULT_AGE} until {adult_from(account.birth_date)}")
+        reasons.append(f"{who} is in region {account.region} while shop {shop.name!r} is in "
+                       f"{shop.region}")
+    if account.birth_date is not None:
+        adult = adult_from(account.birth_date)
+        if adult is None:
+            reasons.append(f"{who} is under {ADULT_AGE} (born {account.birth_date})")
+        elif as_utc(now).date() < adult:
+            reasons.append(f"{who} is under {ADULT_AGE} until {adult}")
     if not reasons:
         return []
-    return [Violation("account_ineligible", f"@{account.username} " + " and ".join(reasons))]
+    return [Violation("account_ineligible", "; ".join(reasons))]
 
 
 def marketing_account_limit(session: Session, shop: Shop, now: datetime,

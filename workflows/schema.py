@@ -35,15 +35,23 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, current_revision(engine) or ""
 
 
-def ensure_current(engine: Engine) -> None:
-    """SQLite upgrades itself; a server database must be upgraded on purpose."""
+def outdated(engine: Engine) -> SchemaOutdated | None:
+    """The error to give when the database is not at the schema this code needs."""
     revision = current_revision(engine)
     if revision == HEAD_REVISION:
+        return None
+    return SchemaOutdated(
+        f"the database schema is at {revision or 'no revision'}, this shoplink needs "
+        f"{HEAD_REVISION}: run `shoplink db upgrade`"
+    )
+
+
+def ensure_current(engine: Engine) -> None:
+    """SQLite upgrades itself; a server database must be upgraded on purpose."""
+    problem = outdated(engine)
+    if problem is None:
         return
     if engine.dialect.name == "sqlite":
         upgrade(engine)
         return
-    raise SchemaOutdated(
-        f"the database schema is at {revision or 'no revision'}, this shoplink needs "
-        f"{HEAD_REVISION}: run `shoplink db upgrade`"
-    )
+    raise problem

@@ -42,7 +42,7 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
         return [shop_view(shop) for shop in shops]
 
 
-def show_shop(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
+def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
     with uow:
         shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
@@ -83,7 +83,8 @@ def _detail(uow: UnitOfWork, shop: Shop, now: datetime) -> dict[str, Any]:
     return view
 
 
-def set_official(uow: UnitOfWork, shop_ref: str, username: str, now: datetime) -> dict[str, Any]:
+def set_official(uow: UnitOfWork, shop_ref: str | int, username: str,
+                 now: datetime) -> dict[str, Any]:
     """Make the account the shop's official account, replacing any earlier one."""
     with uow:
         shop = lookup.shop(uow.session, shop_ref)
@@ -92,7 +93,6 @@ def set_official(uow: UnitOfWork, shop_ref: str, username: str, now: datetime) -
         account = uow.lock_account(account.id)
         violations = rules.for_official_account(uow.session, shop, account, now)
         if violations:
-            uow.commit()
             raise Refused(violations)
         shop.official_account = account
         uow.session.flush()

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
 from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation
+from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation, quoted
+from shoplink.workflows.machine import HOLDING_STATES
 from shoplink.workflows.models import Link, LinkEvent, Product, ShowcaseItem
 from shoplink.workflows.products import parse_sku
 from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
-
-SHOWCASE_STATES = ("linked", "unlinkable")
 
 
 def add_to_showcase(uow: UnitOfWork, raw_id: str | int, skus: list[str],
@@ -84,10 +83,7 @@ def _settled_link(uow: UnitOfWork, raw_id: str | int, now: datetime) -> Link:
 
 
 def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> list[Product]:
-    """The link's shop's products for `skus`, or the refusal with every failed rule.
-
-    A refusal still commits the overdue timers that settling caught up.
-    """
+    """The link's shop's products for `skus`, or the refusal with every failed rule."""
     session = uow.session
     own = {p.sku: p for p in session.execute(sa.select(Product).where(
         Product.shop_id == link.shop_id, Product.sku.in_(skus))).unique().scalars()}
@@ -97,20 +93,19 @@ def _check(uow: UnitOfWork, link: Link, skus: list[str], *, adding: bool) -> lis
     ) if others else set()
     unknown = [s for s in others if s not in elsewhere]
     if unknown:
-        raise NotFound(f"no product with SKU {unknown[0]!r}")
+        raise NotFound(f"no product with SKU {quoted(unknown[0])}")
     violations = []
-    if link.state not in SHOWCASE_STATES:
+    if link.state not in HOLDING_STATES:
         violations.append(Violation(
             "link_not_active", f"link {link.id} is {link.state}: its showcase can change only "
-            f"while it is {' or '.join(SHOWCASE_STATES)}"))
+            f"while it is {' or '.join(HOLDING_STATES)}"))
     violations += [Violation("product_not_in_shop",
-                             f"product {s!r} belongs to another shop, not {link.shop.name!r}")
+                             f"product {quoted(s)} belongs to another shop, not {link.shop.name!r}")
                    for s in skus if s in elsewhere]
     if adding:
-        violations += [Violation("product_inactive", f"product {s!r} is inactive")
+        violations += [Violation("product_inactive", f"product {quoted(s)} is inactive")
                        for s in skus if s in own and own[s].status != "active"]
     if violations:
-        uow.commit()
         raise Refused(violations)
     return [own[s] for s in skus]
 

@@ -6,7 +6,6 @@ how many links in each state, what is overdue and for how long, which daemons ar
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
-from shoplink.workflows.db import make_engine, parse_url, redact
+from shoplink.workflows.db import make_engine, missing_file, parse_url, redact
 from shoplink.workflows.machine import STATES, timers
 from shoplink.workflows.models import DaemonHeartbeat, Link
 from shoplink.workflows.schema import HEAD_REVISION, current_revision
@@ -101,8 +100,7 @@ def probe(raw_url: str, now: datetime) -> dict[str, Any]:
     """The status report with `reachable`, or `reachable: False` and the reason."""
     url = parse_url(raw_url)
     if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database not in ("", ":memory:") and not Path(database).exists():
+        if (database := missing_file(raw_url)) is not None:
             return {"reachable": False, "reason": f"no database file at {database}"}
         options: dict[str, Any] = {}
     else:

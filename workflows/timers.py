@@ -159,11 +159,26 @@ def apply_due(session: Session, now: datetime, *, shop_id: int | None = None,
     return applied
 
 
+def catch_up(uow: UnitOfWork, shop_id: int, now: datetime) -> Applied:
+    """Apply the shop's overdue timers in a short transaction of their own, committed.
+
+    They hold whatever the command then does, so a refusal never has to commit. The
+    command's own transaction ends first: SQLite has one writer at a time.
+    """
+    uow.session.rollback()
+    with UnitOfWork(uow.engine) as own:
+        own.lock_shop(shop_id)
+        applied = apply_due(own.session, now, shop_id=shop_id)
+        if applied.total:
+            own.commit()
+    return applied
+
+
 def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
-    """Lock the shop and bring its links up to `now`: the start of every link command."""
-    shop = uow.lock_shop(shop_id)
-    apply_due(uow.session, now, shop_id=shop_id)
-    return shop
+    """Bring the shop's links up to `now`, then lock the shop in the command's transaction:
+    the start of every link command."""
+    catch_up(uow, shop_id, now)
+    return uow.lock_shop(shop_id)
 
 
 def next_deadline(session: Session, after: datetime | None = None) -> datetime | None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from shoplink.workflows import lookup
 from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import BadInput, NotFound, Unauthorized
+from shoplink.workflows.errors import BadInput, NotFound, Unauthorized, quoted
 from shoplink.workflows.models import ApiToken
 from shoplink.workflows.uow import UnitOfWork
 
@@ -85,12 +85,19 @@ def issue_token(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
     return view
 
 
-def revoke_token(uow: UnitOfWork, token_id: str, now: datetime) -> dict[str, Any]:
-    """Refuse the token from now on; revoking twice keeps the first time."""
+def revoke_token(uow: UnitOfWork, token_ref: str, now: datetime) -> dict[str, Any]:
+    """Refuse the token from now on; revoking twice keeps the first time.
+
+    The token is named by its id, or by the whole `ID.SECRET` pasted by mistake: then the
+    secret must match, and it is never printed back."""
+    text = token_ref.strip()
+    token_id, dot, _secret = text.partition(".")
     with uow:
-        row = uow.session.get(ApiToken, token_id.strip())
+        row = uow.session.get(ApiToken, token_id) if len(token_id) <= ID_LENGTH else None
+        if row is not None and dot and not hmac.compare_digest(row.token_hash, _hash(text)):
+            row = None
         if row is None:
-            raise NotFound(f"no token {token_id!r}")
+            raise NotFound(f"no token {quoted(token_id, ID_LENGTH + 4)}")
         row.revoked_at = row.revoked_at or now
         uow.session.flush()
         view = token_view(row)

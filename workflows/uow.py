@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -15,10 +16,16 @@ from shoplink.workflows.models import Account, Shop
 
 
 class UnitOfWork:
-    """Owns the session; `lock_shop` is the per-shop lock every checked transition runs under."""
+    """Owns the session; `lock_shop` is the per-shop lock every checked transition runs under.
 
-    def __init__(self, engine: Engine) -> None:
+    Nothing is committed unless a handler calls `commit()`. `before_commit`, if given, runs
+    in the transaction just before its commit (the idempotency layer files its record so).
+    """
+
+    def __init__(self, engine: Engine, *,
+                 before_commit: Callable[[Session], None] | None = None) -> None:
         self.engine = engine
+        self.before_commit = before_commit
         self._factory: sessionmaker[Session] = session_factory(engine)
 
     @property
@@ -35,6 +42,8 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.before_commit is not None:
+            self.before_commit(self.session)
         self.session.commit()
 
     def add_unique(self, row: Any, taken: str) -> None:

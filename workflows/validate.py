@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, datetime
 
 from shoplink.workflows.clock import as_utc
-from shoplink.workflows.errors import BadInput
+from shoplink.workflows.errors import BadInput, quoted
 
 USERNAME = re.compile(r"[a-z0-9_.]{2,24}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -21,7 +21,7 @@ def username(raw: str) -> str:
     value = raw.strip().removeprefix("@")
     if not USERNAME.fullmatch(value):
         raise BadInput(
-            f"invalid username {raw!r}: use 2-24 lowercase letters, digits, '_' or '.'"
+            f"invalid username {quoted(raw)}: use 2-24 lowercase letters, digits, '_' or '.'"
         )
     return value
 
@@ -33,7 +33,7 @@ def nickname(raw: str | None) -> str:
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise BadInput("nickname contains control characters")
     if len(search_key(value)) > SEARCH_KEY_LENGTH:
-        raise BadInput(f"nickname {value!r} is too long once normalised for search")
+        raise BadInput(f"nickname {quoted(value)} is too long once normalised for search")
     return value
 
 
@@ -47,33 +47,39 @@ def email(raw: str | None) -> str | None:
         return None
     value = raw.strip()
     if len(value) > 254 or not EMAIL.fullmatch(value) or _has_control(value):
-        raise BadInput(f"invalid email {raw!r}")
+        raise BadInput(f"invalid email {quoted(raw)}")
     return value
 
 
 def region(raw: str | None) -> str:
     value = (raw or "US").strip().upper()
     if not REGION.fullmatch(value):
-        raise BadInput(f"invalid region {raw!r}: use an ISO 3166 alpha-2 code such as US or GB")
+        raise BadInput(
+            f"invalid region {quoted(raw)}: use an ISO 3166 alpha-2 code such as US or GB")
     return value
 
 
 def status(raw: str | None) -> str:
     value = (raw or "active").strip().lower()
     if value not in STATUSES:
-        raise BadInput(f"invalid status {raw!r}: use one of {', '.join(STATUSES)}")
+        raise BadInput(f"invalid status {quoted(raw)}: use one of {', '.join(STATUSES)}")
     return value
 
 
-def birth_date(raw: str | date | None) -> date | None:
+def birth_date(raw: str | date | None, today: date | None = None) -> date | None:
+    """A date of birth: YYYY-MM-DD, and not after `today` (a future date is not a birth)."""
     if raw is None or raw == "":
         return None
     if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise BadInput(f"invalid birth date {raw!r}: use YYYY-MM-DD") from None
+        value = raw
+    else:
+        try:
+            value = date.fromisoformat(raw.strip())
+        except ValueError:
+            raise BadInput(f"invalid birth date {quoted(raw)}: use YYYY-MM-DD") from None
+    if today is not None and value > today:
+        raise BadInput(f"invalid birth date {value}: it is after today ({today})")
+    return value
 
 
 def shop_name(raw: str) -> str:
@@ -99,7 +105,8 @@ def timestamp(raw: str | None) -> datetime | None:
     try:
         return as_utc(datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
     except (ValueError, OverflowError):
-        raise BadInput(f"invalid time {raw!r}: use ISO 8601, e.g. 2026-12-01T09:00:00Z") from None
+        raise BadInput(
+            f"invalid time {quoted(raw)}: use ISO 8601, e.g. 2026-12-01T09:00:00Z") from None
 
 
 def positive(value: int, what: str) -> int:

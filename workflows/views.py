@@ -12,8 +12,8 @@ def account_view(account: Account | Any) -> dict[str, Any]:
     """An Account, or a row with its columns (the search reads plain rows)."""
     return {
         "username": account.username,
-        "nickname": account.nickname,
-        "email": account.email,
+        "nickname": account.nickname or None,
+        "email": account.email or None,
         "region": account.region,
         "status": account.status,
         "birth_date": account.birth_date.isoformat() if account.birth_date else None,
@@ -51,8 +51,8 @@ def link_view(link: Link, *, history: bool = False) -> dict[str, Any]:
         "shop": link.shop.name,
         "shop_id": link.shop_id,
         "account": link.account.username,
-        "nickname": link.account.nickname,
-        "email": link.account.email,
+        "nickname": link.account.nickname or None,
+        "email": link.account.email or None,
         "state": link.state,
         "created_at": iso(link.created_at),
         "invited_at": iso(link.invited_at),

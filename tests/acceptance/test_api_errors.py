@@ -99,5 +99,5 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/shoplink.db")
     response = TestClient(create_app(engine)).get("/healthz")
     assert response.status_code == 503
-    assert error_of(response)["message"] == "the database does not answer"
+    assert error_of(response) == {"code": "unavailable", "message": "the database does not answer"}
 

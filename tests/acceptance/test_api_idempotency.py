@@ -68,14 +68,27 @@ def test_keys_belong_to_their_principal(engine):
     assert mine.json()["shop"] == "Acme" and theirs.json()["shop"] == "Bravo"
 
 
-def test_a_key_reused_for_another_request_is_bad_input(engine):
+def test_a_key_reused_for_another_request_is_422_and_does_nothing(engine):
     world = build_world(engine)
     key = {"Idempotency-Key": "once"}
     world.call("seller", "POST", f"/v1/shops/{world.shop_id}/links", {"account": "bob"}, **key)
     other = world.call("seller", "POST", f"/v1/links/{world.link_id}/cancel", **key)
-    assert other.status_code == 400
+    assert other.status_code == 422
+    assert error_of(other)["code"] == "idempotency_key_reused"
     assert "was first used for POST" in error_of(other)["message"]
     assert world.call("seller", "GET", f"/v1/links/{world.link_id}").json()["state"] == "invited"
+
+
+def test_a_key_reused_with_another_body_is_422_and_does_nothing(engine):
+    world = build_world(engine)
+    path, key = f"/v1/shops/{world.shop_id}/links", {"Idempotency-Key": "K"}
+    first = world.call("seller", "POST", path, {"account": "bob"}, **key)
+    assert first.status_code == 201
+    other = world.call("seller", "POST", path, {"account": "acme"}, **key)
+    assert other.status_code == 422
+    assert error_of(other)["code"] == "idempotency_key_reused"
+    assert "another body" in error_of(other)["message"]
+    assert _count(engine, Link, Link.account.has(username="acme")) == 0
 
 
 def test_concurrent_retries_with_one_key_create_one_link(engine):
@@ -97,3 +110,26 @@ def test_concurrent_retries_with_one_key_create_one_link(engine):
     assert [a.status_code for a in answers] == [201] * 4
     assert len({a.json()["id"] for a in answers}) == 1
     assert _count(engine, Link, Link.account.has(username="bob")) == 1
+
+
+def test_a_repeat_while_the_first_has_not_answered_is_409_in_use_and_does_nothing(engine):
+    from shoplink.workflows.models import IdempotencyRecord
+    from shoplink.workflows.uow import UnitOfWork
+    from tests.conftest import T0
+
+    world = build_world(engine)
+    path = f"/v1/shops/{world.shop_id}/links"
+    with UnitOfWork(engine) as uow:  # what the first request's commit filed, before its answer
+        from shoplink.api.idempotency import fingerprint
+
+        class Seen:
+            method, url = "POST", type("U", (), {"path": path})()
+
+        uow.session.add(IdempotencyRecord(
+            key="slow", principal=f"shop:{world.shop_id}", method="POST", path=path,
+            fingerprint=fingerprint(Seen(), {"account": "bob"}), created_at=T0))
+        uow.commit()
+    again = world.call("seller", "POST", path, {"account": "bob"}, **{"Idempotency-Key": "slow"})
+    assert again.status_code == 409
+    assert error_of(again)["code"] == "idempotency_key_in_use"
+    assert _count(engine, Link, Link.account.has(username="bob")) == 0

@@ -22,7 +22,7 @@ def test_an_account_is_added_with_every_field_and_a_leading_at(run_cli):
     assert plain.stdout == "account @bob added\n"
     bob = data_of(run_cli("account", "search", "bob", json=True))[0]
     assert (bob["region"], bob["status"], bob["email"], bob["nickname"]) == (
-        "US", "active", None, "")
+        "US", "active", None, None)
 
 
 @pytest.mark.parametrize("args", [

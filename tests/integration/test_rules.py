@@ -193,7 +193,7 @@ def test_an_account_can_be_invited_again_once_its_link_has_ended(acme, uow, end)
 @pytest.mark.parametrize("fields, reason", [
     ({"status": "banned"}, "@carol is banned"),
     ({"status": "deactivated"}, "@carol is deactivated"),
-    ({"region": "GB"}, "@carol is in region GB, the shop is in US"),
+    ({"region": "GB"}, "@carol is in region GB while shop 'Acme' is in US"),
     ({"birth_date": "2010-06-01"}, "@carol is under 18 until 2028-06-01"),
 ])
 def test_an_ineligible_account_is_rejected_and_told_why(make_shop, make_account, uow, fields,
@@ -226,7 +226,7 @@ def test_verification_reports_every_failed_rule_and_records_them_all(make_shop, 
                 "account_ineligible"]
     assert codes(error) == expected
     assert error.code == "shop_in_probation"
-    assert "@acme is banned and is in region GB, the shop is in US" in error.message
+    assert "@acme is banned; @acme is in region GB while shop 'Acme' is in US" in error.message
     stored = show_link(uow(), error.link["id"], T0 + DAY)
     assert stored["state"] == "rejected"
     rules = stored["history"][-1]["details"]["rules"]

@@ -8,7 +8,7 @@ import pytest
 
 from shoplink.workflows import machine
 from shoplink.workflows.errors import Refused, Violation
-from shoplink.workflows.models import Link
+from shoplink.workflows.models import Account, Link
 
 T = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -61,14 +61,21 @@ def test_starting_a_link_records_that_the_seller_searched_it():
         "search", None, "searched", "seller", T)
 
 
+# Events a state does not take, refused with the reason a person looks for first.
+REASONS = {("expired", "accept"): "invitation_expired", ("expired", "decline"):
+           "invitation_expired", ("linked", "unlink"): "unlink_too_early"}
+
+
 @pytest.mark.parametrize("state", sorted(ALLOWED))
 def test_an_event_the_state_does_not_allow_is_refused_and_changes_nothing(state):
     for event in sorted(EVENTS - ALLOWED[state]):
         link = fresh(state)
         with pytest.raises(Refused) as caught:
             machine.fire(link, event, actor="seller", now=T)
-        assert caught.value.code == "invalid_transition"
-        assert f"cannot {event} link 7: it is {state}" in caught.value.message
+        reason = REASONS.get((state, event), "invalid_transition")
+        assert caught.value.code == reason
+        if reason == "invalid_transition":
+            assert f"cannot {event} link 7: it is {state}" in caught.value.message
         assert link.state == state
         assert len(link.history) == 1
 
@@ -138,3 +145,28 @@ def test_an_invitation_that_ends_without_a_link_is_final_and_stamped(event, stat
     assert link.state == state
     assert link.ended_at == T
     assert machine.allowed_events(link.state) == []
+
+
+def test_the_state_groups_are_the_machines_states():
+    from shoplink.workflows.machine import (
+        FINAL_STATES,
+        HOLDING_STATES,
+        OPEN_STATES,
+        SLOT_STATES,
+        STATES,
+    )
+
+    assert set(OPEN_STATES) | set(FINAL_STATES) == set(STATES)
+    assert OPEN_STATES == ("searched", "verified", "invited", "linked", "unlinkable")
+    assert SLOT_STATES == ("invited", "linked", "unlinkable")
+    assert set(HOLDING_STATES) < set(SLOT_STATES) < set(OPEN_STATES)
+
+
+def test_the_machine_refuses_an_answer_from_another_account_before_its_state():
+    for state in ("invited", "expired", "cancelled"):
+        link = fresh(state)
+        link.account = Account(username="alice")
+        with pytest.raises(Refused) as caught:
+            machine.fire(link, "accept", actor="account:bob", now=T, answering="bob")
+        assert caught.value.code == "not_invitee"
+        assert link.state == state

@@ -52,7 +52,7 @@ def test_an_active_adult_account_in_the_shop_region_is_eligible():
 @pytest.mark.parametrize("fields, reason", [
     ({"status": "banned"}, "@alice is banned"),
     ({"status": "deactivated"}, "@alice is deactivated"),
-    ({"region": "GB"}, "@alice is in region GB, the shop is in US"),
+    ({"region": "GB"}, "@alice is in region GB while shop 'Acme' is in US"),
     ({"birth_date": date(2008, 3, 3)}, "@alice is under 18 until 2026-03-03"),
 ])
 def test_an_ineligible_account_is_told_why(fields, reason):
@@ -139,3 +139,17 @@ def test_statuses_nicknames_and_shop_names_are_checked():
         validate.shop_name("   ")
     with pytest.raises(BadInput, match="limit is 100"):
         validate.shop_name("x" * 101)
+
+
+def test_each_reason_names_its_subject_so_the_shop_never_reads_as_under_18():
+    [found] = rules.account_ineligible(account(region="GB", birth_date=date(2010, 6, 1)), SHOP,
+                                       datetime(2026, 3, 2, tzinfo=UTC))
+    assert found.message == ("@alice is in region GB while shop 'Acme' is in US; "
+                             "@alice is under 18 until 2028-06-01")
+
+
+def test_a_birth_date_whose_18th_birthday_is_past_the_calendar_is_under_18_not_a_crash():
+    assert rules.adult_from(date(9999, 12, 31)) is None
+    [found] = rules.account_ineligible(account(birth_date=date(9990, 1, 1)), SHOP,
+                                       datetime(2026, 3, 2, tzinfo=UTC))
+    assert found.message == "@alice is under 18 (born 9990-01-01)"

@@ -97,3 +97,10 @@ def test_an_unknown_extension_is_refused_and_nothing_is_written(tmp_path):
     assert result.exit_code == 2
     assert "cannot tell the format" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_diagram_shows_only_guards_that_can_refuse():
+    result = run("workflow", "diagram")
+    assert "invited --> declined : decline [answered_by_invitee]\n" in result.output
+    assert "unlinkable --> unlinked : unlink\n" in result.output
+    assert "invited --> linked : accept [rules_hold] [answered_by_invitee]\n" in result.output

@@ -1,7 +1,7 @@
 """web sessions: the pages' server-side sessions, each opened with an API token
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from shoplink.workflows.types import UTCDateTime
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
