@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Time = Annotated[str, Field(json_schema_extra={"format": "date-time"},
                             examples=["2026-03-02T12:00:00Z"])]
@@ -23,6 +23,8 @@ class Account(BaseModel):
     region: str
     status: str
     birth_date: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = None
+    identity_verified: bool = True
+    business: bool = False
 
 
 class Shop(BaseModel):
@@ -31,6 +33,19 @@ class Shop(BaseModel):
     region: str
     probation_ends_at: Time | None
     official_account: str | None
+
+
+class ShopUpdate(BaseModel):
+    """What a seller may change of its shop: the name. Region and probation are the
+    operator's (`shoplink shop update`): a body naming them does not parse (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(examples=["Sunny Socks"])
+
+
+class ShopUpdated(Shop):
+    changed: list[str] = Field(description="The fields that changed (none if the same).")
 
 
 class ShopDetail(Shop):

@@ -71,9 +71,28 @@ def marketing_accounts(who: Seller) -> JSONResponse:
     return JSONResponse(load(who.uow(), who.principal.shop_id or 0, who.now))
 
 
+@router.patch("", response_model=schemas.ShopUpdated, responses=responses(409))
+def update_shop(who: Seller, body: schemas.ShopUpdate) -> JSONResponse:
+    """Rename the shop; its official account's nickname follows (409 if it cannot)."""
+    from shoplink.workflows.shops import update_shop as change
+
+    return JSONResponse(change(who.uow(), who.principal.shop_id or 0, who.now, name=body.name,
+                               actor=who.principal.label))
+
+
 @router.put("/official", response_model=schemas.Shop, responses=responses(409))
 def set_official(who: Seller, body: schemas.AccountRequest) -> JSONResponse:
     """Set the shop's official account."""
     from shoplink.workflows.shops import set_official as assign
 
-    return JSONResponse(assign(who.uow(), who.principal.shop_id or 0, body.account, who.now))
+    return JSONResponse(assign(who.uow(), who.principal.shop_id or 0, body.account, who.now,
+                               actor=who.principal.label))
+
+
+@router.delete("/official", response_model=schemas.Shop)
+def unset_official(who: Seller) -> JSONResponse:
+    """Leave the shop without an official account."""
+    from shoplink.workflows.shops import unset_official as clear
+
+    return JSONResponse(clear(who.uow(), who.principal.shop_id or 0, who.now,
+                              actor=who.principal.label))

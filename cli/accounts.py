@@ -25,13 +25,35 @@ def account() -> None:
 @click.option("--region", metavar="R", help="ISO 3166 alpha-2 code (default US).")
 @click.option("--birth-date", metavar="YYYY-MM-DD")
 @click.option("--status", metavar="S", help="active (default), banned or deactivated.")
+@click.option("--identity-verified/--no-identity-verified", default=True, show_default=True,
+              help="Whether the account passed TikTok's identity verification.")
 @click.pass_obj
-def add(app: App, username: str, **options: str | None) -> None:
+def add(app: App, username: str, **options: str | bool | None) -> None:
     """Add an account to the directory."""
     from shoplink.workflows.accounts import add_account
 
     view = add_account(app.uow(), {"username": username, **options}, app.now())
     emit(app, view, lambda v: f"account @{v['username']} added")
+
+
+@account.command()
+@click.argument("username", metavar="ACCOUNT")
+@click.option("--nickname", metavar="T", help="Must keep matching if it is an official account.")
+@click.option("--email", metavar="E", help="An empty value clears it.")
+@click.option("--region", metavar="R", help="ISO 3166 alpha-2; refused while links hold slots.")
+@click.option("--status", metavar="S", help="active, banned or deactivated (links are kept).")
+@click.option("--birth-date", metavar="YYYY-MM-DD", help="An empty value clears it.")
+@click.option("--identity-verified/--no-identity-verified", default=None,
+              help="Whether the account passed TikTok's identity verification.")
+@click.pass_obj
+def update(app: App, username: str, **options: str | bool | None) -> None:
+    """Change an account in the directory; the username cannot change."""
+    from shoplink.workflows.accounts import update_account
+
+    view = update_account(app.uow(), username, options, app.now())
+    emit(app, view, lambda v: f"account @{v['username']}: "
+                              + (f"changed {', '.join(v['changed'])}" if v["changed"]
+                                 else "nothing changed"))
 
 
 @account.command("import")

@@ -18,6 +18,11 @@ PAGE = 500
 def _line(event: dict[str, Any], as_json: bool) -> str:
     if as_json:
         return json.dumps(event, ensure_ascii=False)
+    if event["link_id"] is None:  # an event of a shop or an account, not of a link
+        who = f"  @{event['account']}" if event["account"] else ""
+        details = ", ".join(f"{k}={v}" for k, v in (event["details"] or {}).items())
+        return (f"{event['id']}  {event['at']}  {event['type']:<20}  shop {event['shop_id']}"
+                f"{who}  {details}  by {event['actor']}")
     return (f"{event['id']}  {event['at']}  {event['type']:<20}  link {event['link_id']}  "
             f"shop {event['shop_id']}  @{event['account']}  {event['from_state'] or '-'} -> "
             f"{event['to_state']}  by {event['actor']}")
@@ -45,7 +50,8 @@ def _stop_on_signals() -> threading.Event:
 @click.pass_obj
 def events(app: App, after: int | None, consumer: str | None, follow: bool, limit: int | None,
            poll: float) -> None:
-    """Print link events from the outbox, oldest first (--json: one JSON object per line)."""
+    """Print link, shop and account events from the outbox, oldest first (--json: one JSON
+    object per line)."""
     from shoplink.workflows.outbox import (
         check_consumer,
         consumer_position,

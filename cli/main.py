@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from shoplink.cli import accounts, database, links, logging_setup, official, shops
+from shoplink.cli import accounts, changes, database, links, logging_setup, official, shops
 from shoplink.cli import events as events_commands
 from shoplink.cli import jobs as jobs_commands
 from shoplink.cli import products as product_commands
@@ -144,6 +144,8 @@ cli.add_command(events_commands.events)
 cli.add_command(status_commands.status)
 cli.add_command(product_commands.product)
 cli.add_command(showcase_commands.showcase)
+cli.add_command(changes.audit)
+cli.add_command(changes.prune)
 
 
 def main() -> None:

@@ -29,6 +29,17 @@ def set_(app: App, shop_ref: str, username: str) -> None:
 @official.command()
 @click.argument("shop_ref", metavar="SHOP")
 @click.pass_obj
+def unset(app: App, shop_ref: str) -> None:
+    """Leave the shop without an official account."""
+    from shoplink.workflows.shops import unset_official
+
+    view = unset_official(app.uow(), shop_ref, app.now())
+    emit(app, view, lambda v: f"shop {v['name']!r} has no official account")
+
+
+@official.command()
+@click.argument("shop_ref", metavar="SHOP")
+@click.pass_obj
 def show(app: App, shop_ref: str) -> None:
     """Show the official account of a shop and its shop page (the active products)."""
     from shoplink.workflows.shops import show_official

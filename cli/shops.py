@@ -30,6 +30,25 @@ def add(app: App, name: str, region: str | None, probation_until: str | None) ->
     emit(app, view, f"shop {view['id']} {view['name']!r} added ({view['region']}{probation})")
 
 
+@shop.command()
+@click.argument("shop_ref", metavar="SHOP")
+@click.option("--name", metavar="N", help="A new name; the official account's nickname follows.")
+@click.option("--region", metavar="R", help="ISO 3166 alpha-2; refused while links hold slots.")
+@click.option("--probation-until", metavar="ISO8601", help="A new end of probation.")
+@click.option("--no-probation", is_flag=True, help="End the probation now (clear it).")
+@click.pass_obj
+def update(app: App, shop_ref: str, name: str | None, region: str | None,
+           probation_until: str | None, no_probation: bool) -> None:
+    """Rename a shop, move it to another region or change its probation."""
+    from shoplink.workflows.shops import update_shop
+
+    view = update_shop(app.uow(), shop_ref, app.now(), name=name, region=region,
+                       probation_until=probation_until, no_probation=no_probation)
+    emit(app, view, lambda v: f"shop {v['id']} {v['name']!r}: "
+                              + (f"changed {', '.join(v['changed'])}" if v["changed"]
+                                 else "nothing changed"))
+
+
 @shop.command("list")
 @click.pass_obj
 def list_(app: App) -> None:

@@ -7,7 +7,7 @@ import click
 from shoplink.cli.app import App
 from shoplink.cli.output import emit, table, when
 
-TOKEN_COLUMNS = ("id", "principal", "created_at", "last_used_at", "revoked_at")
+TOKEN_COLUMNS = ("id", "principal", "created_at", "last_used_at", "revoked_at", "expires_at")
 
 
 @click.group()
@@ -18,14 +18,23 @@ def token() -> None:
 @token.command()
 @click.option("--shop", "shop_ref", metavar="SHOP", help="A token for the seller of this shop.")
 @click.option("--account", "username", metavar="ACCOUNT", help="A token for this account.")
+@click.option("--expires-in", metavar="DURATION",
+              help="Refuse the token after this long: 30m, 12h, 90d (default: never).")
 @click.pass_obj
-def issue(app: App, shop_ref: str | None, username: str | None) -> None:
+def issue(app: App, shop_ref: str | None, username: str | None,
+          expires_in: str | None) -> None:
     """Issue a token; it is printed once and only its hash is kept."""
     from shoplink.workflows.tokens import issue_token
 
-    view = issue_token(app.uow(), app.now(), shop_ref=shop_ref, username=username)
-    emit(app, view, lambda v: f"token {v['id']} for {v['principal']} (shown once, keep it "
-                              f"secret):\n{v['token']}")
+    view = issue_token(app.uow(), app.now(), shop_ref=shop_ref, username=username,
+                       expires_in=expires_in)
+
+    def human(v: dict) -> str:
+        expiry = f", expires {when(v['expires_at'])}" if v["expires_at"] else ""
+        return f"token {v['id']} for {v['principal']}{expiry} (shown once, keep it " \
+               f"secret):\n{v['token']}"
+
+    emit(app, view, human)
 
 
 @token.command()
@@ -43,7 +52,7 @@ def revoke(app: App, token_id: str) -> None:
 @token.command("list")
 @click.pass_obj
 def list_(app: App) -> None:
-    """Token ids, principals, when created, last used and revoked; never the tokens."""
+    """Token ids, principals, when created, last used, revoked and expiring; never the tokens."""
     from shoplink.workflows.tokens import list_tokens
 
     emit(app, list_tokens(app.uow(read=True)), lambda rows: table(rows, TOKEN_COLUMNS, "no tokens"))

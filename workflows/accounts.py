@@ -10,16 +10,18 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from shoplink.workflows import validate
+from shoplink.workflows import lookup, validate
+from shoplink.workflows.account_changes import OPERATOR, update
 from shoplink.workflows.clock import as_utc
-from shoplink.workflows.errors import BadInput, quoted
+from shoplink.workflows.errors import BadInput, Refused, Violation, quoted
 from shoplink.workflows.models import Account
 from shoplink.workflows.records import read_rows
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view
 
 ACCOUNTS = cast(sa.Table, Account.__table__)
-FIELDS = ("username", "nickname", "email", "region", "birth_date", "status")
+FIELDS = ("username", "nickname", "email", "region", "birth_date", "status",
+          "identity_verified")
 
 
 def _clean(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -33,10 +35,15 @@ def _clean(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
         "username": validate.username, "nickname": validate.nickname, "email": validate.email,
         "region": validate.region, "status": validate.status,
         "birth_date": lambda raw: validate.birth_date(raw, as_utc(now).date()),
+        "identity_verified": lambda raw: validate.flag(raw, "identity_verified"),
     }
+    if fields.get("identity_verified") == "":  # a blank cell: not given (new: verified)
+        fields = {k: v for k, v in fields.items() if k != "identity_verified"}
     clean: dict[str, Any] = {}
     for name, value in fields.items():
-        if value is not None and not isinstance(value, str):
+        if name == "identity_verified" and isinstance(value, bool):
+            pass
+        elif value is not None and not isinstance(value, str):
             raise BadInput(f"{name} must be text, not {type(value).__name__}")
         clean[name] = parsers[name](value)
     if "nickname" in clean:
@@ -44,8 +51,14 @@ def _clean(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     return clean
 
 
+def clean_fields(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Account fields checked as `account add` checks them; None means not given."""
+    return _clean({k: v for k, v in fields.items() if v is not None}, now)
+
+
 def add_account(uow: UnitOfWork, fields: dict[str, Any], now: datetime) -> dict[str, Any]:
-    clean = _clean({k: v for k, v in fields.items() if v is not None}, now)
+    """Add an account; identity verified unless told otherwise, as the directory was before."""
+    clean = clean_fields(fields, now)
     clean.setdefault("nickname", "")
     clean.setdefault("nickname_key", "")
     with uow:
@@ -57,41 +70,72 @@ def add_account(uow: UnitOfWork, fields: dict[str, Any], now: datetime) -> dict[
 
 
 def import_accounts(uow: UnitOfWork, path: Path, now: datetime) -> dict[str, int]:
-    """Add or update every record, or none: the first bad line is named and nothing is written."""
+    """Add or update every record, or none: the first bad line is named and nothing is written.
+
+    An update goes through the same rules as `account update`, and is audited.
+    """
     records: dict[str, dict[str, Any]] = {}
+    lines: dict[str, int] = {}
     for number, fields in read_rows(path):
         try:
             clean = _clean({k: v for k, v in fields.items() if v is not None}, now)
         except BadInput as error:
             raise BadInput(f"line {number}: {error.message}") from None
         records[clean["username"]] = clean
+        lines[clean["username"]] = number
     added = updated = 0
     with uow:
         existing: dict[str, Account] = {}
-        names = list(records)
+        names = sorted(records)  # one lock order (by username) for every import
         for start in range(0, len(names), 500):
             chunk = names[start:start + 500]
-            existing.update(
-                (a.username, a) for a in uow.session.execute(
-                    sa.select(Account).where(Account.username.in_(chunk))).scalars()
-            )
+            query = sa.select(Account).where(Account.username.in_(chunk)).order_by(
+                Account.username)
+            existing.update((a.username, a) for a in uow.session.execute(
+                uow.locking(query, Account)).scalars())
         fresh = []
         for name, clean in records.items():
             if name in existing:
-                for key, value in clean.items():
-                    setattr(existing[name], key, value)
-                existing[name].updated_at = now
+                try:
+                    update(uow, existing[name], clean, now, OPERATOR, "import")
+                except Refused as refusal:
+                    raise Refused([Violation(v.code, f"line {lines[name]}: {v.message}")
+                                   for v in refusal.violations]) from None
                 updated += 1
             else:
                 clean.setdefault("nickname", "")
                 clean.setdefault("nickname_key", "")
                 fresh.append({"region": "US", "status": "active", "email": None,
-                              "birth_date": None, **clean, "created_at": now, "updated_at": now})
+                              "birth_date": None, "identity_verified": True,
+                              "business": False, **clean, "created_at": now, "updated_at": now})
                 added += 1
         if fresh:
             uow.session.execute(sa.insert(Account), fresh)
         uow.commit()
     return {"added": added, "updated": updated}
+
+
+def update_account(uow: UnitOfWork, username: str, fields: dict[str, Any], now: datetime, *,
+                   actor: str = OPERATOR) -> dict[str, Any]:
+    """Change the given fields of an account, each checked as `account add` checks it."""
+    if "username" in fields:
+        raise BadInput("a username cannot change: add a new account instead")
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given:
+        raise BadInput("nothing to update: give at least one of "
+                       + ", ".join(f"--{f.replace('_', '-')}" for f in FIELDS[1:]))
+    for field in ("region", "status"):
+        if given.get(field) == "":
+            raise BadInput(f"--{field} must not be empty")
+    clean = clean_fields({"username": username, **given}, now)
+    with uow:
+        found = lookup.account(uow.session, username)
+        account = uow.lock_account(found.id)
+        changes = update(uow, account, clean, now, actor)
+        view = account_view(account)
+        view["changed"] = sorted(changes)
+        uow.commit()
+    return view
 
 
 def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[str, Any]]:

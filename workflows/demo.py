@@ -25,6 +25,7 @@ from shoplink.workflows.uow import UnitOfWork
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SHOP = "Sunny Socks"
+RENAMED = "SUNNY SOCKS!"
 OFFICIAL = {"username": "sunny.socks", "nickname": "Sunny Socks", "email": "hi@sunnysocks.example"}
 PEOPLE = [("ava", "Ava Reyes"), ("ben", "Ben Okafor"), ("cleo", "Cleo Marsh"),
           ("dan", "Dan Ito"), ("eve", "Eve Laurent")]
@@ -138,6 +139,34 @@ def script(demo: Demo, workdir: Path) -> None:
     demo.step(seller, "marketing", lambda: links.marketing_accounts(demo.uow(), SHOP, demo.now),
               lambda rows: f"{len(rows)} marketing accounts: "
                            + ", ".join(f"@{r['account']} ({r['state']})" for r in rows))
+    changes(demo)
+
+
+def changes(demo: Demo) -> None:
+    """Live data changes: an account not yet identity-verified, then a shop renamed."""
+    seller, operator, newcomer = "seller", "operator", "fay"
+    demo.wait(minutes=15)
+    demo.step(operator, f"account add @{newcomer} --no-identity-verified",
+              lambda: accounts.add_account(demo.uow(), {"username": newcomer, "nickname": "Fay",
+                                                        "identity_verified": False}, demo.now),
+              lambda v: f"account @{v['username']} added, identity not verified")
+    demo.wait(minutes=5)
+    demo.step(seller, f"link new @{newcomer}",
+              lambda: links.new_link(demo.uow(), SHOP, newcomer, demo.now), _link)
+    demo.wait(hours=1)
+    demo.step(operator, f"account update @{newcomer} --identity-verified",
+              lambda: accounts.update_account(demo.uow(), newcomer,
+                                              {"identity_verified": True}, demo.now),
+              lambda v: f"@{v['username']} changed: {', '.join(v['changed'])}")
+    demo.wait(minutes=5)
+    demo.step(seller, f"link new @{newcomer}",
+              lambda: links.new_link(demo.uow(), SHOP, newcomer, demo.now), _link)
+    demo.wait(minutes=30)
+    for name in ("Sunny Sox", RENAMED):
+        demo.step(operator, f"shop update --name {name!r}",
+                  partial(shops.update_shop, demo.uow(), SHOP, demo.now, name=name),
+                  lambda v: f"shop renamed {v['name']!r}; @{v['official_account']}'s nickname "
+                            f"follows")
 
 
 def run(workdir: Path, start: datetime = START) -> list[dict[str, Any]]:

@@ -15,10 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shoplink.workflows import lookup, machine, rules, validate
+from shoplink.workflows import audit, lookup, machine, rules, validate
 from shoplink.workflows.errors import BadInput, Refused, quoted
 from shoplink.workflows.machine import HOLDING_STATES, SLOT_STATES
 from shoplink.workflows.models import Link
+from shoplink.workflows.outbox import publish
 from shoplink.workflows.showcase import clear_showcase
 from shoplink.workflows.timers import apply_due, settle
 from shoplink.workflows.uow import UnitOfWork
@@ -104,7 +105,22 @@ def accept_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime
                 reach: lookup.Reach | None = None) -> dict[str, Any]:
     """The invited account accepts: the rules are checked a last time."""
     return _act(uow, raw_id, "accept", now, actor="",
-                answering=username, recheck_rules=True, reach=reach)
+                answering=username, recheck_rules=True, reach=reach,
+                follow_up=become_business)
+
+
+def become_business(session: Session, link: Link, now: datetime) -> None:
+    """TikTok upgrades an account to a Business account on its first link: once, for good."""
+    account = link.account
+    if account.business:
+        return
+    actor = f"account:{account.username}"
+    account.business = True
+    account.updated_at = now
+    audit.record(session, "account", account.id, "business upgrade", actor, now,
+                 {"business": {"from": False, "to": True}})
+    publish(session, "account.business_upgraded", "upgrade", actor=actor, at=now,
+            shop_id=link.shop_id, account_id=account.id, details={"link_id": link.id})
 
 
 def decline_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime, *,

@@ -37,6 +37,8 @@ class Account(Base):
     region: Mapped[str] = mapped_column(sa.String(2), default="US")
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(sa.String(12), default="active")
+    identity_verified: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    business: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -161,7 +163,9 @@ class ShowcaseItem(Base):
 
 
 class OutboxEvent(Base):
-    """One row per transition, written by a database trigger on link_events in its transaction.
+    """One row per transition, written by a database trigger on link_events in its transaction,
+    and one per change of a shop or an account that others must hear of (outbox.publish),
+    which has no link or history row.
 
     Ids are handed out at commit, under a lock, so they become visible in id order: a
     reader that remembers its last id never skips one (see workflows/outbox.py).
@@ -172,16 +176,18 @@ class OutboxEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(40))
-    link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"), index=True)
-    shop_id: Mapped[int] = mapped_column(sa.Integer)
-    account_id: Mapped[int] = mapped_column(sa.Integer)
-    history_id: Mapped[int] = mapped_column(sa.ForeignKey("link_events.id"), unique=True)
+    link_id: Mapped[int | None] = mapped_column(sa.ForeignKey("links.id"), index=True)
+    shop_id: Mapped[int | None] = mapped_column(sa.Integer)
+    account_id: Mapped[int | None] = mapped_column(sa.Integer)
+    history_id: Mapped[int | None] = mapped_column(sa.ForeignKey("link_events.id"), unique=True)
     event: Mapped[str] = mapped_column(sa.String(20))
     from_state: Mapped[str | None] = mapped_column(sa.String(12))
-    to_state: Mapped[str] = mapped_column(sa.String(12))
+    to_state: Mapped[str | None] = mapped_column(sa.String(12))
     actor: Mapped[str] = mapped_column(sa.String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Events of shops and accounts (not of a link) say what changed here.
+    details: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class OutboxConsumer(Base):
@@ -228,6 +234,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     shop: Mapped[Shop | None] = relationship(lazy="joined")
     account: Mapped[Account | None] = relationship(lazy="joined")
@@ -252,6 +259,24 @@ class IdempotencyRecord(Base):
     status: Mapped[int | None] = mapped_column(sa.Integer)
     body: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One change of a shop or an account: who made it, when, and each field's old and new value.
+
+    Like link history, rows are only ever added; `prune` never touches them.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_subject", "subject", "subject_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(10))  # "shop" or "account"
+    subject_id: Mapped[int] = mapped_column(sa.Integer)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    actor: Mapped[str] = mapped_column(sa.String(140))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changes: Mapped[dict] = mapped_column(sa.JSON)
 
 
 class WebSession(Base):

@@ -1,4 +1,5 @@
-"""Reading the event outbox in id order, and remembering where a named reader got to.
+"""Reading the event outbox in id order, remembering where a named reader got to, and
+publishing the events of shops and accounts (those of links come from their history).
 
 The migration's trigger writes one outbox row per history row, in the transition's
 transaction. Ids become visible in increasing order (PostgreSQL hands them out at commit
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput
@@ -56,6 +58,7 @@ def outbox_event_view(row: Any) -> dict[str, Any]:
         "actor": row.actor,
         "at": iso(row.at),
         "recorded_at": iso(row.recorded_at),
+        "details": row.details,
     }
 
 
@@ -65,8 +68,8 @@ def read_events(uow: UnitOfWork, after: int, limit: int) -> list[dict[str, Any]]
         sa.select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.link_id, OutboxEvent.shop_id,
                   ACCOUNTS.c.username, OutboxEvent.event, OutboxEvent.from_state,
                   OutboxEvent.to_state, OutboxEvent.actor, OutboxEvent.at,
-                  OutboxEvent.recorded_at)
-        .join(ACCOUNTS, ACCOUNTS.c.id == OutboxEvent.account_id)
+                  OutboxEvent.recorded_at, OutboxEvent.details)
+        .outerjoin(ACCOUNTS, ACCOUNTS.c.id == OutboxEvent.account_id)
         .where(OutboxEvent.id > after)
         .order_by(OutboxEvent.id)
         .limit(limit)
@@ -102,3 +105,23 @@ def save_position(uow: UnitOfWork, name: str, position: int, now: datetime) -> N
 def last_event_id(uow: UnitOfWork) -> int:
     with uow:
         return uow.session.execute(sa.select(sa.func.max(OutboxEvent.id))).scalar() or 0
+
+
+def publish(session: Session, kind: str, event: str, *, actor: str, at: datetime,
+            shop_id: int | None = None, account_id: int | None = None,
+            details: dict[str, Any] | None = None) -> None:
+    """Add an event of a shop or an account to the outbox, in the caller's transaction.
+
+    It comes after the events of the transaction's transitions, on both backends. On
+    PostgreSQL the deferred history trigger is fired now, then the row is written under the
+    outbox lock held to commit, as the trigger does, so ids become visible in order. Call it
+    last before committing: the lock queues other writers.
+    """
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET CONSTRAINTS link_events_to_outbox IMMEDIATE"))
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK)))
+    session.execute(sa.insert(OutboxEvent).values(
+        type=kind, event=event, shop_id=shop_id, account_id=account_id, actor=actor[:40],
+        at=at, recorded_at=at, details=details,
+    ))

@@ -23,6 +23,7 @@ from shoplink.workflows.limits import (
 from shoplink.workflows.machine import OPEN_STATES, SLOT_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
+from shoplink.workflows.validate import NICKNAME_LIMIT
 
 
 def _at(now: datetime) -> sa.BindParameter[datetime]:
@@ -115,6 +116,8 @@ def account_ineligible(account: Account, shop: Shop, now: datetime) -> list[Viol
     """Every reason names its subject: the account, or the shop it is compared with."""
     who = f"@{account.username}"
     reasons = []
+    if not account.identity_verified:
+        reasons.append(f"{who} has not passed identity verification")
     if account.status != "active":
         reasons.append(f"{who} is {account.status}")
     if account.region != shop.region:
@@ -236,3 +239,48 @@ def for_official_account(session: Session, shop: Shop, account: Account,
     if account.status != "active":
         found.append(Violation("account_ineligible", f"@{account.username} is {account.status}"))
     return found
+
+
+def links_holding_slots(session: Session, owner: sa.ColumnElement[bool],
+                        now: datetime) -> list[Link]:
+    """The links of a shop or an account that hold a slot at `now`, oldest first."""
+    query = sa.select(Link).where(owner, holds_slot(now)).order_by(Link.id)
+    return list(session.execute(query).unique().scalars())
+
+
+def region_change_blocked(who: str, region: str, held: list[Link]) -> list[Violation]:
+    """A region change never strands a live link in another region: refused while any holds
+    a slot, naming them."""
+    if not held:
+        return []
+    named = ", ".join(f"link {link.id} ({link.shop.name!r}, @{link.account.username}, "
+                      f"{link.state})" for link in held)
+    return [Violation("region_change_blocked",
+                      f"{who} cannot move to region {region} while links hold slots: {named}; "
+                      "cancel or unlink them first")]
+
+
+def official_follows_rename(shop: Shop, new_name: str, official: Account) -> list[Violation]:
+    """A rename keeps the official account matching: its nickname follows the new name, but
+    its username cannot change, so the new name must still match it and fit a nickname."""
+    if name_key(new_name) != name_key(official.username) or not name_key(new_name):
+        return [Violation("official_name_mismatch",
+                          f"the new name {new_name!r} does not match the official account "
+                          f"@{official.username} of shop {shop.name!r} (usernames cannot "
+                          "change): unset the official account first")]
+    if len(new_name) > NICKNAME_LIMIT:
+        return [Violation("official_name_mismatch",
+                          f"the new name {new_name!r} is longer than the {NICKNAME_LIMIT} "
+                          f"characters the official account @{official.username}'s nickname "
+                          "can hold: unset the official account first")]
+    return []
+
+
+def official_nickname_kept(account: Account, nickname: str,
+                           shop: Shop | None) -> list[Violation]:
+    """The official account's nickname must keep matching its shop's name."""
+    if shop is None or name_key(nickname) == name_key(shop.name):
+        return []
+    return [Violation("official_name_mismatch",
+                      f"@{account.username} is the official account of shop {shop.name!r}: "
+                      f"its nickname must match the shop name, {nickname!r} does not")]

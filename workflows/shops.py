@@ -7,12 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shoplink.workflows import lookup, rules, validate
+from shoplink.workflows import audit, lookup, rules, validate
+from shoplink.workflows.audit import OPERATOR
 from shoplink.workflows.clock import iso
-from shoplink.workflows.errors import Refused
+from shoplink.workflows.errors import BadInput, Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
 from shoplink.workflows.links import slot_holders
-from shoplink.workflows.models import Link, Shop
+from shoplink.workflows.models import Account, Link, Shop
+from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page
 from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
@@ -83,8 +85,100 @@ def _detail(uow: UnitOfWork, shop: Shop, now: datetime) -> dict[str, Any]:
     return view
 
 
-def set_official(uow: UnitOfWork, shop_ref: str | int, username: str,
-                 now: datetime) -> dict[str, Any]:
+def update_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime, *, name: str | None = None,
+                region: str | None = None, probation_until: str | datetime | None = None,
+                no_probation: bool = False, actor: str = OPERATOR) -> dict[str, Any]:
+    """Rename, move or change the probation of a shop; the official account's nickname follows
+    a rename. Locks the shop first, then the official account, as link commands do."""
+    wanted = _wanted_shop_fields(name, region, probation_until, no_probation)
+    with uow:
+        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
+        violations = []
+        if "region" in wanted and wanted["region"] != shop.region:
+            held = rules.links_holding_slots(uow.session, Link.shop_id == shop.id, now)
+            violations += rules.region_change_blocked(f"shop {shop.name!r}", wanted["region"],
+                                                      held)
+        official = None
+        if "name" in wanted and wanted["name"] != shop.name and shop.official_account_id:
+            official = uow.lock_account(shop.official_account_id)
+            violations += rules.official_follows_rename(shop, wanted["name"], official)
+        if violations:
+            raise Refused(violations)
+        old_name = shop.name
+        changes = audit.apply(shop, wanted)
+        try:
+            uow.session.flush()
+        except sa.exc.IntegrityError:
+            raise BadInput(f"a shop named {wanted['name']!r} already exists") from None
+        audit.record(uow.session, "shop", shop.id, "update", actor, now, changes)
+        if "name" in changes:
+            _rename_official(uow, shop, official, actor, now)
+            publish(uow.session, "shop.renamed", "rename", actor=actor, at=now, shop_id=shop.id,
+                    account_id=official.id if official else None,
+                    details={"from": old_name, "to": shop.name,
+                             "official_account": official.username if official else None})
+        view = shop_view(shop)
+        view["changed"] = sorted(changes)
+        uow.commit()
+    return view
+
+
+def _wanted_shop_fields(name: str | None, region: str | None,
+                        probation_until: str | datetime | None,
+                        no_probation: bool) -> dict[str, Any]:
+    """The fields an update asks for, each checked as `shop add` checks it."""
+    if probation_until is not None and no_probation:
+        raise BadInput("give --probation-until or --no-probation, not both")
+    wanted: dict[str, Any] = {}
+    if name is not None:
+        wanted["name"] = validate.shop_name(name)
+    if region is not None:
+        wanted["region"] = validate.region(region)
+    if probation_until is not None:
+        wanted["probation_ends_at"] = (probation_until if isinstance(probation_until, datetime)
+                                       else validate.timestamp(probation_until))
+        if wanted["probation_ends_at"] is None:
+            raise BadInput("--probation-until needs a time; use --no-probation to end it")
+    if no_probation:
+        wanted["probation_ends_at"] = None
+    if not wanted:
+        raise BadInput("nothing to update: give --name, --region, --probation-until or "
+                       "--no-probation")
+    return wanted
+
+
+def _rename_official(uow: UnitOfWork, shop: Shop, official: Account | None, actor: str,
+                     now: datetime) -> None:
+    """TikTok keeps the official account's nickname the same as the shop's name."""
+    if official is None:
+        return
+    changes = audit.apply(official, {"nickname": shop.name,
+                                     "nickname_key": validate.search_key(shop.name)})
+    changes.pop("nickname_key", None)
+    if changes:
+        official.updated_at = now
+        audit.record(uow.session, "account", official.id, "follow shop rename", actor, now,
+                     changes)
+
+
+def unset_official(uow: UnitOfWork, shop_ref: str | int, now: datetime, *,
+                   actor: str = OPERATOR) -> dict[str, Any]:
+    """The shop has no official account from now on; unsetting none is a no-op."""
+    with uow:
+        shop = uow.lock_shop(lookup.shop(uow.session, shop_ref).id)
+        if shop.official_account is not None:
+            audit.record(uow.session, "shop", shop.id, "official unset", actor, now,
+                         {"official_account": {"from": shop.official_account.username,
+                                               "to": None}})
+            shop.official_account = None
+            uow.session.flush()
+        view = shop_view(shop)
+        uow.commit()
+    return view
+
+
+def set_official(uow: UnitOfWork, shop_ref: str | int, username: str, now: datetime, *,
+                 actor: str = OPERATOR) -> dict[str, Any]:
     """Make the account the shop's official account, replacing any earlier one."""
     with uow:
         shop = lookup.shop(uow.session, shop_ref)
@@ -94,6 +188,10 @@ def set_official(uow: UnitOfWork, shop_ref: str | int, username: str,
         violations = rules.for_official_account(uow.session, shop, account, now)
         if violations:
             raise Refused(violations)
+        before = shop.official_account.username if shop.official_account else None
+        if before != account.username:
+            audit.record(uow.session, "shop", shop.id, "official set", actor, now,
+                         {"official_account": {"from": before, "to": account.username}})
         shop.official_account = account
         uow.session.flush()
         view = shop_view(shop)

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shoplink.workflows import lookup
+from shoplink.workflows import lookup, validate
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, NotFound, Unauthorized, quoted
 from shoplink.workflows.models import ApiToken
@@ -62,25 +62,33 @@ def token_view(row: ApiToken) -> dict[str, Any]:
         "created_at": iso(row.created_at),
         "last_used_at": iso(row.last_used_at),
         "revoked_at": iso(row.revoked_at),
+        "expires_at": iso(row.expires_at),
     }
 
 
 def issue_token(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
-                username: str | None = None) -> dict[str, Any]:
-    """A new token for a shop's seller or for an account; the secret is returned only here."""
+                username: str | None = None, expires_in: str | None = None) -> dict[str, Any]:
+    """A new token for a shop's seller or for an account; the secret is returned only here.
+
+    With `expires_in` (`30m`, `12h`, `90d`) it is refused from that instant on.
+    """
     if (shop_ref is None) == (username is None):
         raise BadInput("give exactly one of --shop SHOP or --account ACCOUNT")
+    expires_at = (now + validate.duration(expires_in, "--expires-in")
+                  if expires_in is not None else None)
     token_id = secrets.token_hex(ID_LENGTH // 2)
     token = f"{token_id}.{secrets.token_urlsafe(32)}"
     with uow:
-        row = ApiToken(id=token_id, token_hash=_hash(token), created_at=now)
+        row = ApiToken(id=token_id, token_hash=_hash(token), created_at=now,
+                       expires_at=expires_at)
         if shop_ref is not None:
             row.shop = lookup.shop(uow.session, shop_ref)
         else:
             row.account = lookup.account(uow.session, username or "")
         uow.session.add(row)
         uow.session.flush()
-        view = {"id": row.id, "token": token, "principal": principal_of(row).label}
+        view = {"id": row.id, "token": token, "principal": principal_of(row).label,
+                "expires_at": iso(expires_at)}
         uow.commit()
     return view
 
@@ -123,6 +131,8 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Principal:
             raise Unauthorized("the bearer token is not valid")
         if row.revoked_at is not None:
             raise Unauthorized("the bearer token was revoked")
+        if row.expires_at is not None and now >= row.expires_at:
+            raise Unauthorized("the bearer token expired")
         row.last_used_at = now
         principal = principal_of(row)
         uow.commit()

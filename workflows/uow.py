@@ -56,15 +56,15 @@ class UnitOfWork:
 
     def lock_shop(self, shop_id: int) -> Shop:
         """Hold the shop until commit (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
-        return self.session.execute(self._locking(sa.select(Shop).where(Shop.id == shop_id),
+        return self.session.execute(self.locking(sa.select(Shop).where(Shop.id == shop_id),
                                                   Shop)).unique().scalar_one()
 
     def lock_account(self, account_id: int) -> Account:
         """Hold the account too, after its shop, for the limits counted across shops."""
         return self.session.execute(
-            self._locking(sa.select(Account).where(Account.id == account_id), Account)
+            self.locking(sa.select(Account).where(Account.id == account_id), Account)
         ).scalar_one()
 
-    def _locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
+    def locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
         query = query.execution_options(populate_existing=True)
         return query.with_for_update(of=model) if self.dialect == "postgresql" else query

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from shoplink.workflows.clock import as_utc
 from shoplink.workflows.errors import BadInput, quoted
@@ -13,6 +13,11 @@ USERNAME = re.compile(r"[a-z0-9_.]{2,24}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REGION = re.compile(r"[A-Z]{2}")
 STATUSES = ("active", "banned", "deactivated")
+DURATION = re.compile(r"(\d{1,7})([mhd])")
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+MAX_DURATION = timedelta(days=3650)
+FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+NICKNAME_LIMIT = 30
 SEARCH_KEY_LENGTH = 120  # accounts.nickname_key: NFKC can make one character many
 
 
@@ -28,8 +33,8 @@ def username(raw: str) -> str:
 
 def nickname(raw: str | None) -> str:
     value = (raw or "").strip()
-    if len(value) > 30:
-        raise BadInput(f"nickname is {len(value)} characters long; the limit is 30")
+    if len(value) > NICKNAME_LIMIT:
+        raise BadInput(f"nickname is {len(value)} characters long; the limit is {NICKNAME_LIMIT}")
     if any(unicodedata.category(c) == "Cc" for c in value):
         raise BadInput("nickname contains control characters")
     if len(search_key(value)) > SEARCH_KEY_LENGTH:
@@ -113,3 +118,27 @@ def positive(value: int, what: str) -> int:
     if value < 1:
         raise BadInput(f"{what} must be at least 1")
     return value
+
+
+def flag(raw: str | bool | None, what: str) -> bool:
+    """A yes/no field of an import file: true/false, yes/no or 1/0."""
+    if raw is None or raw == "":
+        return True
+    if isinstance(raw, bool):
+        return raw
+    value = FLAGS.get(raw.strip().lower())
+    if value is None:
+        raise BadInput(f"invalid {what} {quoted(raw)}: use true or false")
+    return value
+
+
+def duration(raw: str, what: str) -> timedelta:
+    """A span written as a number and a unit: `30m`, `12h`, `90d` (at most ten years)."""
+    match = DURATION.fullmatch(raw.strip())
+    if not match:
+        raise BadInput(f"invalid {what} {quoted(raw)}: use a number and m, h or d, "
+                       "e.g. 30m, 12h, 90d")
+    span = timedelta(**{DURATION_UNITS[match[2]]: int(match[1])})
+    if span <= timedelta(0) or span > MAX_DURATION:
+        raise BadInput(f"invalid {what} {quoted(raw)}: give more than 0 and at most 3650d")
+    return span

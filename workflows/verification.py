@@ -23,7 +23,8 @@ CRITERIA = (
                           "for the account"),
     ("official_account_conflict", "The account is not the shop's official account"),
     ("already_linked", "The account has no other open link to this shop"),
-    ("account_ineligible", "The account is active, in the shop's region and 18 or older"),
+    ("account_ineligible", "The account has passed identity verification, is active, in "
+                           "the shop's region and 18 or older"),
 )
 
 

@@ -17,6 +17,8 @@ def account_view(account: Account | Any) -> dict[str, Any]:
         "region": account.region,
         "status": account.status,
         "birth_date": account.birth_date.isoformat() if account.birth_date else None,
+        "identity_verified": bool(account.identity_verified),
+        "business": bool(account.business),
     }
 
 

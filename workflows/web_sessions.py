@@ -50,8 +50,7 @@ def sign_in(uow: UnitOfWork, token: str, kind: str, now: datetime) -> tuple[str,
 def _live(row: WebSession | None, now: datetime) -> bool:
     if row is None or row.ended_at is not None or row.token.revoked_at is not None:
         return False
-    expires_at = getattr(row.token, "expires_at", None)  # tokens that can expire (SPEC 10)
-    return expires_at is None or now < expires_at
+    return row.token.expires_at is None or now < row.token.expires_at
 
 
 def resume(uow: UnitOfWork, secret: str, now: datetime) -> SignedIn | None:

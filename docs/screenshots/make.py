@@ -2,11 +2,10 @@
 
     python docs/screenshots/make.py [--chromium /usr/bin/chromium] [--out docs/screenshots]
 
-It plays `shoplink demo` into a throwaway SQLite file, adds two accounts (Fay, who gets
-an invitation, and Gus, who is under 18), serves the pages on a loopback port with the
-clock just after the demo's end, and photographs three pages in Debian's Chromium: the
-Marketing accounts tab, the verify step for Gus, and Fay's invitation in the TikTok app
-at a phone's width.
+It plays `shoplink demo` into a throwaway SQLite file (whose story ends with Fay invited),
+adds Gus, who is under 18, serves the pages on a loopback port with the clock just after
+the demo's end, and photographs three pages in Debian's Chromium: the Marketing accounts
+tab, the verify step for Gus, and Fay's invitation in the TikTok app at a phone's width.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from shoplink.pages.times import parse
 from shoplink.workflows import demo
 from shoplink.workflows.accounts import add_account
 from shoplink.workflows.db import make_engine
-from shoplink.workflows.links import new_link
 from shoplink.workflows.tokens import issue_token
 from shoplink.workflows.uow import UnitOfWork
 
@@ -52,12 +50,9 @@ def shoot(engine, now, chromium: str, out: Path) -> None:
     def uow() -> UnitOfWork:
         return UnitOfWork(engine)
 
-    add_account(uow(), {"username": "fay", "nickname": "Fay Lin",
-                        "email": "fay@example.com"}, now)
     add_account(uow(), {"username": "gus", "nickname": "Gus Park", "birth_date": "2010-05-01",
                         "email": "gus@example.com"}, now)
-    new_link(uow(), demo.SHOP, "fay", now - timedelta(hours=2))
-    seller = issue_token(uow(), now, shop_ref=demo.SHOP)["token"]
+    seller = issue_token(uow(), now, shop_ref="1")["token"]  # the demo's one shop
     fay = issue_token(uow(), now, username="fay")["token"]
     server = uvicorn.Server(uvicorn.Config(create_app(engine, clock=lambda: now),
                                            host="127.0.0.1", port=0, log_level="warning"))

@@ -87,6 +87,7 @@ def test_the_openapi_document_lists_every_route_of_the_spec(engine):
         ("GET", "/v1/shops/{shop_id}/accounts"), ("POST", "/v1/shops/{shop_id}/links"),
         ("GET", "/v1/shops/{shop_id}/links"), ("GET", "/v1/shops/{shop_id}/marketing-accounts"),
         ("PUT", "/v1/shops/{shop_id}/official"), ("GET", "/v1/links/{link_id}"),
+        ("PATCH", "/v1/shops/{shop_id}"), ("DELETE", "/v1/shops/{shop_id}/official"),
         ("POST", "/v1/links/{link_id}/cancel"), ("POST", "/v1/links/{link_id}/unlink"),
         ("POST", "/v1/links/{link_id}/accept"), ("POST", "/v1/links/{link_id}/decline"),
         ("GET", "/v1/me/invitations"),

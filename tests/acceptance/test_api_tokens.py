@@ -22,7 +22,7 @@ def _issue(run_cli, *args):
 def test_issue_prints_the_token_once_and_stores_only_its_hash(run_cli, make_shop, engine):
     make_shop("Acme")
     issued = _issue(run_cli, "--shop", "Acme")
-    assert set(issued) == {"id", "token", "principal"}
+    assert set(issued) == {"id", "token", "principal", "expires_at"}
     assert issued["principal"] == "seller:Acme"
     token_id, _, secret = issued["token"].partition(".")
     assert token_id == issued["id"] and len(secret) >= 43  # 32 random bytes, 256 bits
@@ -75,4 +75,4 @@ def test_list_shows_when_each_token_was_last_used(run_cli, make_shop, make_accou
     assert rows["seller:Acme"]["last_used_at"] == "2026-03-02T15:00:00Z"
     assert rows["account:alice"]["last_used_at"] is None
     assert set(rows["seller:Acme"]) == {"id", "principal", "created_at", "last_used_at",
-                                        "revoked_at"}
+                                        "revoked_at", "expires_at"}

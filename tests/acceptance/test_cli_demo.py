@@ -72,6 +72,23 @@ def test_an_invitation_left_unanswered_expires_at_48_hours(timeline):
     assert expiry["at"] < late["at"]
 
 
+def test_an_account_is_refused_until_its_identity_is_verified(timeline):
+    refused, invited = moments(timeline, "link new @fay")
+    assert refused["code"] == "account_ineligible"
+    assert refused["result"].endswith("@fay has not passed identity verification")
+    verified = moments(timeline, "account update @fay --identity-verified")[0]
+    assert refused["at"] < verified["at"] < invited["at"]
+    assert invited["code"] is None and " invited, expires " in invited["result"]
+
+
+def test_a_rename_the_official_account_cannot_follow_is_refused_and_one_it_can_goes_through(
+        timeline):
+    refused, renamed = moments(timeline, "shop update --name")
+    assert refused["code"] == "official_name_mismatch"
+    assert renamed["code"] is None
+    assert renamed["result"] == "shop renamed 'SUNNY SOCKS!'; @sunny.socks's nickname follows"
+
+
 def test_the_human_timeline_is_an_aligned_table_in_utc():
     result = demo("demo")
     assert result.exit_code == 0
@@ -91,7 +108,10 @@ def test_keep_leaves_a_database_to_explore_and_refuses_to_overwrite_it(tmp_path)
     assert f"shoplink --db sqlite:///{kept / 'demo.db'} serve" in shown.stdout
     assert "/seller/login" in shown.stdout and "/app/login" in shown.stdout
     listed = demo("--json", "--db", f"sqlite:///{kept / 'demo.db'}", "link", "list")
-    assert len(json.loads(listed.stdout)) == 6
+    assert len(json.loads(listed.stdout)) == 8
+    official = demo("--json", "--db", f"sqlite:///{kept / 'demo.db'}", "official", "show",
+                    "SUNNY SOCKS!")
+    assert json.loads(official.stdout)["official_account"]["nickname"] == "SUNNY SOCKS!"
     again = demo("--json", "demo", "--keep", str(kept))
     assert again.exit_code == 2
     assert json.loads(again.stderr)["error"]["code"] == "bad_input"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 import httpx
 from playwright.sync_api import expect
@@ -177,3 +178,16 @@ def test_an_account_sees_and_answers_only_its_own_invitations(site, person):
                               form={"csrf_token": _csrf(bob)}, max_redirects=0)
     assert answer.status == 404
     assert _state(site, links["acme"]) == "invited"
+
+
+def test_a_session_ends_the_second_its_token_expires(site, person):
+    _world(site)
+    token = issue_token(site.uow(), site.clock.now, shop_ref="Acme", expires_in="1h")["token"]
+    seller = person()
+    sign_in(seller, "seller", token)
+    site.clock.now = T0 + timedelta(hours=1, seconds=-1)
+    seller.goto("/seller/linked/marketing")
+    expect(seller.get_by_role("heading", name="Linked TikTok accounts")).to_be_visible()
+    site.clock.now = T0 + timedelta(hours=1)
+    seller.goto("/seller/linked/marketing")
+    expect(seller).to_have_url(re.compile(r"/seller/login$"))

@@ -34,11 +34,12 @@ def test_every_transition_appends_one_event_in_order_with_its_link_shop_and_acco
         work.commit()
     unlink_link(uow(), link["id"], T0 + 2 * DAY)
 
-    found = events(uow)
-    assert [e["type"] for e in found] == [
-        "link.searched", "link.verified", "invitation.sent", "link.linked", "link.unlinkable",
-        "link.unlinked"]
-    assert [e["id"] for e in found] == sorted(e["id"] for e in found)
+    everything = events(uow)
+    assert [e["type"] for e in everything] == [
+        "link.searched", "link.verified", "invitation.sent", "link.linked",
+        "account.business_upgraded", "link.unlinkable", "link.unlinked"]
+    assert [e["id"] for e in everything] == sorted(e["id"] for e in everything)
+    found = [e for e in everything if e["link_id"] is not None]
     assert {(e["link_id"], e["shop_id"], e["account"]) for e in found} == {
         (link["id"], shop["id"], "alice")}
     unlock = found[4]
@@ -99,9 +100,10 @@ def test_a_named_consumer_resumes_where_it_stopped(make_shop, make_account, uow,
     assert len(first) == 3
     accept_link(uow(), link["id"], "alice", T0)
     second = run_cli("events", "--consumer", "tiktok-app", json=True).output.splitlines()
-    assert [json.loads(line)["type"] for line in second] == ["link.linked"]
+    assert [json.loads(line)["type"] for line in second] == ["link.linked",
+                                                             "account.business_upgraded"]
     assert run_cli("events", "--consumer", "tiktok-app").output == ""
-    assert len(run_cli("events", "--consumer", "seller-center").output.splitlines()) == 4
+    assert len(run_cli("events", "--consumer", "seller-center").output.splitlines()) == 5
 
 
 def test_a_bad_consumer_name_or_after_is_refused_with_exit_2(run_cli):

@@ -48,9 +48,12 @@ def test_a_sweep_publishes_exactly_one_event_per_transition_like_a_command_would
         (shop["id"], "linked"), (shop["id"], "invited")}
     with engine.connect() as connection:
         per_history_row = connection.execute(sa.text(
-            "SELECT count(*), count(DISTINCT history_id) FROM outbox_events")).one()
+            "SELECT count(history_id), count(DISTINCT history_id) FROM outbox_events")).one()
         history_rows = connection.execute(sa.text("SELECT count(*) FROM link_events")).scalar()
+        of_no_link = connection.execute(sa.text(
+            "SELECT type FROM outbox_events WHERE history_id IS NULL")).scalars().all()
     assert tuple(per_history_row) == (history_rows, history_rows)
+    assert of_no_link == ["account.business_upgraded"]  # ann's first link
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_names_are_compared_case_folded_without_punctuation(text, key):
 
 def account(**fields) -> Account:
     values = {"username": "alice", "nickname": "Alice", "region": "US", "status": "active",
-              "birth_date": None, **fields}
+              "birth_date": None, "identity_verified": True, **fields}
     return Account(**values)
 
 
@@ -54,6 +54,7 @@ def test_an_active_adult_account_in_the_shop_region_is_eligible():
     ({"status": "deactivated"}, "@alice is deactivated"),
     ({"region": "GB"}, "@alice is in region GB while shop 'Acme' is in US"),
     ({"birth_date": date(2008, 3, 3)}, "@alice is under 18 until 2026-03-03"),
+    ({"identity_verified": False}, "@alice has not passed identity verification"),
 ])
 def test_an_ineligible_account_is_told_why(fields, reason):
     [found] = rules.account_ineligible(account(**fields), SHOP, datetime(2026, 3, 2, 23, 59, 59,
