@@ -28,7 +28,7 @@ def _open_the_pages(keep: Path | None) -> str:
     return (f"\n\nThe database is kept: {db} link list\n"
             "Open the pages on it (the pages use the real clock, so the demo's days are past):\n"
             f"  {db} token issue --shop 1          # the shop's seller token, shown once\n"
-            f"  {db} token issue --account fay     # an account token: fay is invited\n"
+            f"  {db} token issue --account fay     # an account token (fay was invited last)\n"
             f"  {db} serve\n"
             "then sign in with a token at http://127.0.0.1:8080/seller/login (Seller Center) "
             "or http://127.0.0.1:8080/app/login (the TikTok app).")
