@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from shoplink.api.schemas import ErrorDocument
 from shoplink.workflows.errors import (
@@ -83,12 +84,25 @@ def _validation(request: Request, failure: Exception) -> JSONResponse:
 def _http(request: Request, failure: Exception) -> JSONResponse:
     assert isinstance(failure, HTTPException)
     status, code, message = failure.status_code, "bad_input", str(failure.detail)
+    headers = getattr(failure, "headers", None)
     if status == 404:
         code, message = "not_found", "not found"
     elif status == 400:  # FastAPI's only 400: a body it could not even read as JSON
         status, message = 422, "body: the body does not parse"
-    return JSONResponse(document(code, message), status,
-                        headers=getattr(failure, "headers", None))
+    elif status == 405:  # Starlette names the methods of one route; the path may have more
+        headers = {"Allow": ", ".join(_allowed(request))}
+    return JSONResponse(document(code, message), status, headers=headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives this path (GET brings HEAD)."""
+    methods: set[str] = set()
+    for path, item in request.app.openapi()["paths"].items():
+        if compile_path(path)[0].match(request.url.path):
+            methods |= {method.upper() for method in item}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def unavailable(engine: Engine) -> tuple[int, dict[str, Any]] | None:

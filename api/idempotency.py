@@ -2,14 +2,15 @@
 
 The record is filed by the action's own commit (the unit of work's `before_commit` hook),
 so an action and its record are stored together or not at all; the answer is written into
-the record just after. A repeat that finds the record still without its answer answers 409
-`idempotency_key_in_use`; one that arrives while the first holds the shop waits for it.
+the record just after. A repeat that finds the record still without its answer waits up to
+ANSWER_WAIT seconds for it, then answers 409 `idempotency_key_in_use`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple
 
@@ -30,6 +31,9 @@ IdempotencyKey = Annotated[str | None, Header(
     description="A retry with the same key answers the first answer and does nothing again.",
 )]
 Action = Callable[[UnitOfWork], Any]
+# How long a repeat waits for the first request's answer before answering 409 in use.
+ANSWER_WAIT = 5.0
+POLL = 0.02
 
 
 class Answer(NamedTuple):
@@ -60,7 +64,7 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
     mine = fingerprint(request, payload)
     first = _recorded(who, key)
     if first is not None:
-        return _replay(first, request, mine)
+        return _replay(_answered(who, first), request, mine)
     record = IdempotencyRecord(key=key, principal=who.principal.key, method=request.method,
                                path=request.url.path, fingerprint=mine, created_at=who.now)
     filed: list[int] = []
@@ -79,7 +83,7 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
         first = _recorded(who, key)
         if first is None:
             raise
-        return _replay(first, request, mine)
+        return _replay(_answered(who, first), request, mine)
     if status >= 500:
         return JSONResponse(body, status)
     with UnitOfWork(who.engine) as uow:
@@ -97,7 +101,7 @@ def run_once(who: Caller, request: Request, key: str | None, action: Action,
             first = _recorded(who, key)
             if first is None:
                 raise
-            return _replay(first, request, mine)
+            return _replay(_answered(who, first), request, mine)
     return JSONResponse(body, status)
 
 
@@ -110,6 +114,15 @@ def _recorded(who: Caller, key: str) -> Answer | None:
             .where(IdempotencyRecord.principal == who.principal.key, IdempotencyRecord.key == key)
         ).first()
     return Answer(key, *row) if row else None
+
+
+def _answered(who: Caller, first: Answer) -> Answer:
+    """The first answer, once the first request has stored it (or as it is after a wait)."""
+    deadline = time.monotonic() + ANSWER_WAIT
+    while first.status is None and time.monotonic() < deadline:
+        time.sleep(POLL)
+        first = _recorded(who, first.key) or first
+    return first
 
 
 def _replay(first: Answer, request: Request, mine: str) -> JSONResponse:

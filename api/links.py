@@ -15,7 +15,7 @@ from shoplink.api.auth import AccountHolder, Authenticated, LinkId, link_reach
 from shoplink.api.errors import responses
 from shoplink.api.idempotency import IdempotencyKey, run_once
 
-router = APIRouter(responses=responses(400, 401, 404, 422, 500))
+router = APIRouter(responses=responses(400, 401, 404, 422, 500, 503))
 ACTION: dict[str, Any] = {"response_model": schemas.LinkWithHistory, "responses": responses(409)}
 
 

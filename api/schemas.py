@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shoplink.workflows.machine import STATES
 
 Time = Annotated[str, Field(json_schema_extra={"format": "date-time"},
                             examples=["2026-03-02T12:00:00Z"])]
 
 
+# A username as the service layer reads it (workflows.validate.username): what the
+# document promises is what the API accepts.
+USERNAME_PATTERN = r"^\s*@?[a-z0-9_.]{2,24}\s*$"
+State = Literal[STATES]  # type: ignore[valid-type]
+
+
 class AccountRequest(BaseModel):
     """A body naming one account by username (a leading @ is allowed)."""
 
-    account: str = Field(examples=["alice"])
+    account: str = Field(examples=["alice"], pattern=USERNAME_PATTERN, max_length=40)
 
 
 class Account(BaseModel):

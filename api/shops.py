@@ -13,7 +13,7 @@ from shoplink.api.errors import responses
 from shoplink.api.idempotency import IdempotencyKey, run_once
 
 router = APIRouter(prefix="/v1/shops/{shop_id}", tags=["seller"],
-                   responses=responses(400, 401, 404, 422, 500))
+                   responses=responses(400, 401, 404, 422, 500, 503))
 
 
 @router.get("", response_model=schemas.ShopDetail)
@@ -53,7 +53,7 @@ def new_link(who: Seller, body: schemas.AccountRequest, request: Request,
 @router.get("/links", response_model=list[schemas.Link])
 def list_links(
     who: Seller,
-    state: Annotated[list[str], Query(description="Repeatable.")] = [],  # noqa: B006
+    state: Annotated[list[schemas.State], Query(description="Repeatable.")] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JSONResponse:
     """The shop's links, newest first."""

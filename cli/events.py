@@ -21,11 +21,13 @@ def _line(event: dict[str, Any], as_json: bool) -> str:
     if event["link_id"] is None:  # an event of a shop or an account, not of a link
         who = f"  @{event['account']}" if event["account"] else ""
         details = ", ".join(f"{k}={v}" for k, v in (event["details"] or {}).items())
-        return (f"{event['id']}  {event['at']}  {event['type']:<20}  shop {event['shop_id']}"
+        return (f"{event['id']}  {event['at']}  {event['type']:<24}  shop {event['shop_id']}"
                 f"{who}  {details}  by {event['actor']}")
-    return (f"{event['id']}  {event['at']}  {event['type']:<20}  link {event['link_id']}  "
-            f"shop {event['shop_id']}  @{event['account']}  {event['from_state'] or '-'} -> "
-            f"{event['to_state']}  by {event['actor']}")
+    skus = (event.get("details") or {}).get("skus")
+    change = (f"{', '.join(skus)} (link {event['to_state']})" if skus is not None else
+              f"{event['from_state'] or '-'} -> {event['to_state']}")
+    return (f"{event['id']}  {event['at']}  {event['type']:<24}  link {event['link_id']}  "
+            f"shop {event['shop_id']}  @{event['account']}  {change}  by {event['actor']}")
 
 
 def _stop_on_signals() -> threading.Event:

@@ -121,9 +121,10 @@ def _describe(failure: Exception, app: App) -> str:
 def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool, log_format: str | None,
         log_level: str | None) -> None:
     """Link TikTok accounts to a TikTok Shop as marketing accounts."""
-    clock = ctx.obj.clock if isinstance(ctx.obj, App) else None
-    ctx.obj = App(db=db, json=as_json, debug=debug, log_format=log_format, log_level=log_level,
-                  **({"clock": clock} if clock else {}))
+    app = App(db=db, json=as_json, debug=debug, log_format=log_format, log_level=log_level)
+    if isinstance(ctx.obj, App):  # the demo and tests hand in their clock
+        app.clock = ctx.obj.clock
+    ctx.obj = app
     logging_setup.configure(ctx.obj)
     ctx.call_on_close(ctx.obj.close)
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import Protocol
 
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
@@ -23,7 +25,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from shoplink.jobs.sweep import DEFAULT_BATCH, sweep
+from shoplink.jobs.sweep import DEFAULT_BATCH, Swept, sweep
 from shoplink.workflows.clock import Clock, iso, utc_now
 from shoplink.workflows.timers import next_deadline
 from shoplink.workflows.uow import UnitOfWork
@@ -32,6 +34,14 @@ SAFETY_NET, WAKE_UP, LOOK_AHEAD = "safety-net", "wake-up", "look-ahead"
 # How soon to look again at rows another daemon's batch held during our sweep.
 RETRY = timedelta(seconds=1)
 log = logging.getLogger("shoplink.jobs")
+
+
+class SweepObserver(Protocol):
+    """Told what each sweep returned (and how long it took), or that it failed."""
+
+    def swept(self, result: Swept, seconds: float) -> None: ...
+
+    def failed(self) -> None: ...
 
 
 class Daemon:
@@ -48,6 +58,7 @@ class Daemon:
         self._stop = threading.Event()
         self._busy = threading.Lock()
         self._failing = False
+        self.observers: list[SweepObserver] = []
 
     def run(self) -> None:
         """Block until stopped; the batch in flight commits before this returns."""
@@ -73,7 +84,15 @@ class Daemon:
                 return
             now = self.clock()
             with self._reporting():
-                sweep(self.engine, now, batch=self.batch, stop=self._stop.is_set)
+                started = time.perf_counter()
+                try:
+                    swept = sweep(self.engine, now, batch=self.batch, stop=self._stop.is_set)
+                except Exception:
+                    for observer in self.observers:
+                        observer.failed()
+                    raise
+                for observer in self.observers:
+                    observer.swept(swept, time.perf_counter() - started)
                 if not self._stop.is_set():
                     self._arm(swept_at=now)
 

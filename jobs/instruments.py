@@ -18,31 +18,28 @@ log = logging.getLogger("shoplink.jobs")
 @contextmanager
 def instrumented(daemon: Any, engine: Engine, clock: Clock, *, metrics_port: int | None = None,
                  metrics_address: str = "127.0.0.1") -> Iterator[None]:
-    """Beat while `daemon` runs; with a port, time its sweeps and serve /metrics.
-
-    `daemon.sweep` is what the scheduler calls: it is wrapped on this instance only.
-    """
+    """Beat while `daemon` runs; with a port, observe its sweeps and serve /metrics."""
     with ExitStack() as stack:
         on_beat = None
         if metrics_port is not None:
             from shoplink.jobs.metrics import Metrics
 
             metrics = Metrics()
-            sweep = metrics.timed(daemon.sweep)
-
-            def sweep_and_measure() -> None:
-                sweep()
-                metrics.measure_backlog(engine, clock())
 
             def on_beat() -> None:
                 metrics.measure_backlog(engine, clock())
 
-            daemon.sweep = sweep_and_measure
-            shoplink_log = logging.getLogger("shoplink")
-            shoplink_log.addHandler(metrics)
-            stack.callback(shoplink_log.removeHandler, metrics)
-            if not log.isEnabledFor(logging.INFO):  # the batch records feed the counters
-                log.setLevel(logging.INFO)
+            class Observer:
+                """Counts each sweep, then measures the backlog it left."""
+
+                def swept(self, result: Any, seconds: float) -> None:
+                    metrics.swept(result, seconds)
+                    on_beat()
+
+                def failed(self) -> None:
+                    metrics.failed()
+
+            daemon.observers.append(Observer())
             port, shut = metrics.serve(metrics_port, metrics_address)
             stack.callback(shut)
             log.info("metrics on http://%s:%d/metrics", metrics_address, port,

@@ -1,22 +1,20 @@
 """The daemon's Prometheus metrics, served over HTTP by prometheus-client.
 
-Counts and lateness come from the sweep's per-batch log records (their structured
-`extra` fields), duration and the last success from timing each sweep, and the
-backlog from two index counts after each sweep and on each heartbeat.
+Counts and lateness come from what each sweep returns (jobs.sweep.Swept), duration
+and the last success from the daemon timing it, and the backlog from two index counts
+after each sweep and on each heartbeat. The daemon hands its sweeps to `observe`.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from sqlalchemy.engine import Engine
 
+from shoplink.jobs.sweep import Swept
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.machine import timers
 
@@ -24,11 +22,10 @@ LATENESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 2
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
-class Metrics(logging.Handler):
-    """The metrics of one daemon, in their own registry; also a log handler for sweep batches."""
+class Metrics:
+    """The metrics of one daemon, in their own registry; it observes the daemon's sweeps."""
 
     def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
         self.registry = CollectorRegistry()
         self.transitions = Counter(
             "shoplink_transitions_applied", "Timer transitions applied by this daemon.",
@@ -54,33 +51,18 @@ class Metrics(logging.Handler):
             "shoplink_last_successful_sweep_timestamp_seconds",
             "Unix time at which the last sweep finished without error.", registry=self.registry)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        """Count the transitions of each committed batch the sweep logs."""
-        if getattr(record, "action", None) != "sweep":
-            return
-        for event, count in (getattr(record, "counts", None) or {}).items():
+    def swept(self, result: Swept, seconds: float) -> None:
+        """Count what one sweep applied, how late each batch was and how long it took."""
+        for event, count in result.counts.items():
             if count:
                 self.transitions.labels(event=event).inc(count)
-        lateness = getattr(record, "lateness_seconds", None)
-        if lateness is not None:
-            self.lateness.observe(max(0.0, float(lateness)))
+        for lateness in result.lateness:
+            self.lateness.observe(lateness)
+        self.sweep_duration.observe(seconds)
+        self.last_success.set(time.time())
 
-    def timed(self, sweep: Callable[[], Any]) -> Callable[[], Any]:
-        """`sweep`, timed, with its successes and failures recorded."""
-
-        @functools.wraps(sweep)
-        def run() -> Any:
-            started = time.perf_counter()
-            try:
-                result = sweep()
-            except Exception:
-                self.sweep_failures.inc()
-                raise
-            self.sweep_duration.observe(time.perf_counter() - started)
-            self.last_success.set(time.time())
-            return result
-
-        return run
+    def failed(self) -> None:
+        self.sweep_failures.inc()
 
     def measure_backlog(self, engine: Engine, now: datetime) -> None:
         from shoplink.workflows.status import backlog

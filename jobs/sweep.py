@@ -23,10 +23,12 @@ log = logging.getLogger("shoplink.jobs")
 
 @dataclass
 class Swept:
-    """What one sweep changed: transitions per event and the number of committed batches."""
+    """What one sweep changed: transitions per event, the number of committed batches and
+    how late each batch was (its `now` minus its oldest deadline), what metrics count."""
 
     counts: dict[str, int] = field(default_factory=lambda: {t.event: 0 for t in timers()})
     batches: int = 0
+    lateness: list[float] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -51,15 +53,15 @@ def sweep(engine: Engine, now: datetime, *, batch: int = DEFAULT_BATCH,
         swept.batches += 1
         for event, count in applied.counts.items():
             swept.counts[event] = swept.counts.get(event, 0) + count
-        _log_batch(applied.counts, applied.oldest, now, swept.batches)
+        late = (now - applied.oldest).total_seconds() if applied.oldest is not None else 0.0
+        swept.lateness.append(max(0.0, late))
+        _log_batch(applied.counts, late, swept.batches)
         if all(count < batch for count in applied.counts.values()):
             break
     return swept
 
 
-def _log_batch(counts: dict[str, int], oldest: datetime | None, now: datetime,
-               number: int) -> None:
-    lateness = (now - oldest).total_seconds() if oldest is not None else 0.0
+def _log_batch(counts: dict[str, int], lateness: float, number: int) -> None:
     described = " ".join(f"{event}={count}" for event, count in counts.items())
     log.info("sweep batch %d: %s, oldest %.3fs late", number, described, lateness,
              extra={"action": "sweep", "batch": number, "counts": dict(counts),

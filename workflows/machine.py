@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
@@ -49,8 +49,10 @@ class LinkMachine(StateMachine):
         self.model.unlockable_at = at + UNLINK_LOCK
 
     def on_enter_state(self, state: State, at: datetime | None = None) -> None:
-        if state.final and at is not None:
-            self.model.ended_at = at
+        if at is not None:
+            for column, value in entered(state.id, at).items():
+                if column != "state":  # the machine sets the state itself
+                    setattr(self.model, column, value)
 
     def rules_hold(self, violations: list[Violation] | None = None) -> bool:
         return not violations
@@ -66,8 +68,29 @@ class LinkMachine(StateMachine):
         details: dict[str, Any] | None = None
         if target.id == "rejected":
             details = {"rules": [v.as_dict() for v in violations or []]}
-        self.model.record(event_data.event.id, source.id, target.id, actor=actor, at=at,
-                          now=now, details=details)
+        self.model.record(recorded(event_data.event.id, source.id, target.id, actor=actor,
+                                   at=at, now=now), details=details)
+
+
+V = TypeVar("V")
+
+
+def entered(target: str, at: V) -> dict[str, V | str]:
+    """What entering `target` at `at` writes on the link beyond its own dates: the state,
+    and `ended_at` for a final one. The machine's hook and the sweeps' SQL both use it
+    (`at` is a datetime there, a column expression here)."""
+    values: dict[str, V | str] = {"state": target}
+    if target in FINAL_STATES:
+        values["ended_at"] = at
+    return values
+
+
+def recorded(event: str, source: str | None, target: str, *, actor: str, at: V,
+             now: V) -> dict[str, V | str | None]:
+    """The history row of one transition, for the machine and for the sweeps' SQL alike:
+    `at` is when it took effect (a timer's deadline), `now` when it was written."""
+    return {"event": event, "from_state": source, "to_state": target, "actor": actor,
+            "at": at, "recorded_at": now}
 
 
 @dataclass(frozen=True)
@@ -82,6 +105,8 @@ class Timer:
 
 
 TIMER_DEADLINES = {"expire": "expires_at", "unlock": "unlockable_at"}
+# Who fires a timer transition, in its history row.
+SYSTEM = "system"
 # The events by which the invited account answers; only it may send them.
 ANSWERS = ("accept", "decline")
 
@@ -165,4 +190,4 @@ def start(link: Link, *, actor: str, now: datetime) -> None:
     """Put a new link in the machine's initial state and record that it was searched."""
     link.state = LinkMachine.searched.id
     link.created_at = now
-    link.record("search", None, link.state, actor=actor, at=now, now=now)
+    link.record(recorded("search", None, link.state, actor=actor, at=now, now=now))

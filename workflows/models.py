@@ -3,6 +3,7 @@ event outbox, its readers and daemon heartbeats; API tokens and idempotency reco
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -104,11 +105,9 @@ class Link(Base):
         order_by="LinkEvent.id", cascade="save-update, merge", lazy="select"
     )
 
-    def record(self, event: str, from_state: str | None, to_state: str, *, actor: str,
-               at: datetime, now: datetime, details: dict[str, Any] | None = None) -> None:
-        """Append the history row of one transition (the machine calls it)."""
-        self.history.append(LinkEvent(event=event, from_state=from_state, to_state=to_state,
-                                      actor=actor, at=at, recorded_at=now, details=details))
+    def record(self, row: Mapping[str, Any], details: dict[str, Any] | None = None) -> None:
+        """Append the history row of one transition (machine.recorded describes it)."""
+        self.history.append(LinkEvent(**row, details=details))
 
 
 class LinkEvent(Base):
@@ -162,10 +161,26 @@ class ShowcaseItem(Base):
     product: Mapped[Product] = relationship(lazy="joined")
 
 
+class ShowcaseEvent(Base):
+    """One row per showcase change (`product_added`, `product_removed`, `cleared`);
+    append-only. A trigger publishes each as a `showcase.<event>` outbox row."""
+
+    __tablename__ = "showcase_events"
+    __table_args__ = (sa.Index("ix_showcase_events_link_id", "link_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("links.id"))
+    event: Mapped[str] = mapped_column(sa.String(20))
+    skus: Mapped[list[str]] = mapped_column(sa.JSON)
+    actor: Mapped[str] = mapped_column(sa.String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class OutboxEvent(Base):
-    """One row per transition, written by a database trigger on link_events in its transaction,
-    and one per change of a shop or an account that others must hear of (outbox.publish),
-    which has no link or history row.
+    """One row per transition or showcase change, written by a database trigger on
+    link_events or showcase_events in its transaction, and one per change of a shop or an
+    account that others must hear of (outbox.publish), which has no link or history row.
 
     Ids are handed out at commit, under a lock, so they become visible in id order: a
     reader that remembers its last id never skips one (see workflows/outbox.py).
@@ -179,15 +194,17 @@ class OutboxEvent(Base):
     link_id: Mapped[int | None] = mapped_column(sa.ForeignKey("links.id"), index=True)
     shop_id: Mapped[int | None] = mapped_column(sa.Integer)
     account_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # A transition's row names its history row; a showcase change's, its showcase event.
     history_id: Mapped[int | None] = mapped_column(sa.ForeignKey("link_events.id"), unique=True)
+    showcase_event_id: Mapped[int | None] = mapped_column(sa.Integer, unique=True)
     event: Mapped[str] = mapped_column(sa.String(20))
     from_state: Mapped[str | None] = mapped_column(sa.String(12))
     to_state: Mapped[str | None] = mapped_column(sa.String(12))
     actor: Mapped[str] = mapped_column(sa.String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Events of shops and accounts (not of a link) say what changed here.
-    details: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Showcase changes (their SKUs) and events of shops and accounts say what changed here.
+    details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
 class OutboxConsumer(Base):

@@ -1,7 +1,9 @@
 """The service layer for a marketing link's showcase: the products the seller puts on show.
 
 A showcase changes only while its link holds (`linked`, `unlinkable`); each change is a
-history row of the link that leaves its state as it is. Unlinking empties it (links.py).
+showcase event of its own (not a link transition), published to the outbox as
+`showcase.product_added`, `showcase.product_removed` or `showcase.cleared`. Unlinking
+empties the showcase (links.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from shoplink.workflows import lookup
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, NotFound, Refused, Violation, quoted
 from shoplink.workflows.machine import HOLDING_STATES
-from shoplink.workflows.models import Link, LinkEvent, Product, ShowcaseItem
+from shoplink.workflows.models import Link, Product, ShowcaseEvent, ShowcaseItem
 from shoplink.workflows.products import parse_sku
 from shoplink.workflows.timers import settle
 from shoplink.workflows.uow import UnitOfWork
@@ -34,7 +36,7 @@ def add_to_showcase(uow: UnitOfWork, raw_id: str | int, skus: list[str],
         uow.session.add_all(ShowcaseItem(link_id=link.id, product_id=p.id, added_at=now)
                             for p in fresh)
         if fresh:
-            record_showcase(link, "showcase_add", [p.sku for p in fresh], now)
+            record_showcase(uow.session, link, "product_added", [p.sku for p in fresh], now)
         uow.session.flush()
         view = _view(uow.session, link, added=[p.sku for p in fresh])
         uow.commit()
@@ -54,7 +56,7 @@ def remove_from_showcase(uow: UnitOfWork, raw_id: str | int, skus: list[str],
             uow.session.execute(sa.delete(ShowcaseItem).where(
                 ShowcaseItem.link_id == link.id,
                 ShowcaseItem.product_id.in_([p.id for p in gone])))
-            record_showcase(link, "showcase_remove", [p.sku for p in gone], now)
+            record_showcase(uow.session, link, "product_removed", [p.sku for p in gone], now)
         uow.session.flush()
         view = _view(uow.session, link, removed=[p.sku for p in gone])
         uow.commit()
@@ -135,17 +137,15 @@ def _view(session: Session, link: Link, **changed: list[str]) -> dict[str, Any]:
     }
 
 
-def record_showcase(link: Link, event: str, skus: list[str], now: datetime,
+def record_showcase(session: Session, link: Link, event: str, skus: list[str], now: datetime,
                     actor: str = "seller") -> None:
-    """A history row for a showcase change: the link's state stays as it is."""
-    link.history.append(
-        LinkEvent(event=event, from_state=link.state, to_state=link.state, actor=actor, at=now,
-                  recorded_at=now, details={"skus": skus})
-    )
+    """A showcase change's own record (not a link transition): its trigger publishes it."""
+    session.add(ShowcaseEvent(link_id=link.id, event=event, skus=skus, actor=actor, at=now,
+                              recorded_at=now))
 
 
 def clear_showcase(session: Session, link: Link, now: datetime, actor: str = "seller") -> None:
-    """Empty the showcase of a link that ended, recorded as `showcase_clear` with its SKUs."""
+    """Empty the showcase of a link that ended, recorded as `cleared` with its SKUs."""
     skus = list(session.execute(
         sa.select(Product.sku).join(ShowcaseItem, ShowcaseItem.product_id == Product.id)
         .where(ShowcaseItem.link_id == link.id).order_by(Product.sku)
@@ -153,4 +153,4 @@ def clear_showcase(session: Session, link: Link, now: datetime, actor: str = "se
     if not skus:
         return
     session.execute(sa.delete(ShowcaseItem).where(ShowcaseItem.link_id == link.id))
-    record_showcase(link, "showcase_clear", skus, now, actor)
+    record_showcase(session, link, "cleared", skus, now, actor)

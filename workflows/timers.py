@@ -16,7 +16,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shoplink.workflows.machine import Timer, timers
+from shoplink.workflows.machine import SYSTEM, Timer, entered, recorded, timers
 from shoplink.workflows.models import Link, LinkEvent, OutboxEvent, Shop
 from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
 from shoplink.workflows.types import UTCDateTime
@@ -28,7 +28,6 @@ OUTBOX = cast(sa.Table, OutboxEvent.__table__)
 OUTBOX_COLUMNS = ["type", "link_id", "shop_id", "account_id", "history_id", "event",
                   "from_state", "to_state", "actor", "at", "recorded_at"]
 HISTORY_COLUMNS = ["link_id", "event", "from_state", "to_state", "actor", "at", "recorded_at"]
-SYSTEM = "system"
 
 
 @dataclass
@@ -59,17 +58,17 @@ def _due(timer: Timer, now: datetime, shop_id: int | None, limit: int | None) ->
 
 
 def _moved_values(timer: Timer, deadline: sa.ColumnElement) -> dict[str, object]:
-    values: dict[str, object] = {"state": timer.target}
-    if timer.ends_link:
-        values["ended_at"] = deadline
-    return values
+    """What the link row gets: machine.entered, the description the per-link path uses."""
+    return dict(entered(timer.target, deadline))
 
 
 def _history_values(timer: Timer, deadline: sa.ColumnElement,
                     now: datetime) -> list[sa.ColumnElement]:
-    """event, from_state, to_state, actor, at, recorded_at of one timer transition."""
-    return [sa.literal(timer.event), sa.literal(timer.source), sa.literal(timer.target),
-            sa.literal(SYSTEM), deadline, sa.literal(now, UTCDateTime())]
+    """The history row's values in HISTORY_COLUMNS order, from machine.recorded."""
+    row = recorded(timer.event, timer.source, timer.target, actor=SYSTEM, at=deadline,
+                   now=sa.literal(now, UTCDateTime()))
+    return [value if isinstance(value, sa.ColumnElement) else sa.literal(value)
+            for value in (row[column] for column in HISTORY_COLUMNS[1:])]
 
 
 def _apply_postgresql(session: Session, timer: Timer, now: datetime, shop_id: int | None,

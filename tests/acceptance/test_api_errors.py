@@ -29,14 +29,39 @@ def test_a_body_or_query_that_does_not_parse_is_422_in_the_error_document(engine
         assert error_of(response)["code"] == "bad_input", query
 
 
-def test_input_the_service_rejects_is_400(engine):
+def test_input_the_document_forbids_is_422_as_the_document_says(engine):
     world = build_world(engine)
     response = world.call("seller", "POST", f"/v1/shops/{world.shop_id}/links",
                           {"account": "Not A Username"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert error_of(response)["code"] == "bad_input"
     state = world.call("seller", "GET", f"/v1/shops/{world.shop_id}/links?state=bogus")
-    assert state.status_code == 400
+    assert state.status_code == 422
+
+
+def test_the_openapi_document_is_as_strict_as_the_api(engine):
+    from shoplink.workflows.machine import STATES
+
+    world = build_world(engine)
+    document = world.client.get("/openapi.json").json()
+    account = document["components"]["schemas"]["AccountRequest"]["properties"]["account"]
+    assert account["pattern"] == r"^\s*@?[a-z0-9_.]{2,24}\s*$"
+    links = document["paths"]["/v1/shops/{shop_id}/links"]
+    [state] = [p for p in links["get"]["parameters"] if p["name"] == "state"]
+    assert set(state["schema"]["items"]["enum"]) == set(STATES)
+    for method in ("post",):
+        names = [p["name"] for p in links[method]["parameters"]]
+        assert "Idempotency-Key" in names
+    accepted = world.call("seller", "POST", f"/v1/shops/{world.shop_id}/links",
+                          {"account": " @bob "})
+    assert accepted.status_code == 201
+
+
+def test_a_wrong_method_lists_every_method_of_the_path_in_allow(engine):
+    world = build_world(engine)
+    response = world.call("seller", "DELETE", f"/v1/shops/{world.shop_id}/links")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD, POST"
 
 
 def test_a_refusal_is_409_with_every_failed_rule_and_the_rejected_link(engine, make_shop,

@@ -112,11 +112,13 @@ def test_concurrent_retries_with_one_key_create_one_link(engine):
     assert _count(engine, Link, Link.account.has(username="bob")) == 1
 
 
-def test_a_repeat_while_the_first_has_not_answered_is_409_in_use_and_does_nothing(engine):
+def test_a_repeat_while_the_first_has_not_answered_is_409_in_use_and_does_nothing(engine,
+                                                                                  monkeypatch):
     from shoplink.workflows.models import IdempotencyRecord
     from shoplink.workflows.uow import UnitOfWork
     from tests.conftest import T0
 
+    monkeypatch.setattr("shoplink.api.idempotency.ANSWER_WAIT", 0.3)  # after waiting that long
     world = build_world(engine)
     path = f"/v1/shops/{world.shop_id}/links"
     with UnitOfWork(engine) as uow:  # what the first request's commit filed, before its answer

@@ -100,3 +100,9 @@ def test_absent_values_are_null_in_json(run_cli):
     run_cli("account", "add", "quiet")
     [found] = data_of(run_cli("account", "search", "quiet", json=True))
     assert found["nickname"] is None and found["email"] is None
+
+
+@pytest.mark.parametrize("link_id", ["2147483648", "9223372036854775808", "1" + "0" * 30])
+def test_a_link_id_beyond_any_column_is_not_found(run_cli, database_url, link_id):
+    refused_cleanly(run_cli, database_url, ("link", "show", link_id), 3, "not_found")
+    refused_cleanly(run_cli, database_url, ("link", "cancel", link_id), 3, "not_found")

@@ -82,12 +82,14 @@ def test_a_showcase_from_invitation_to_unlink_and_a_fresh_relink(shop, database_
         clock.move_to(T0 + 25 * HOUR)
         assert shop("link", "unlink", str(link)).exit_code == 0
         history = data(shop("link", "show", str(link), json=True))["history"]
-        assert [(h["event"], h.get("details")) for h in history][-5:] == [
-            ("showcase_add", {"skus": ["MUG", "TEE"]}),
-            ("showcase_remove", {"skus": ["TEE"]}),
-            ("unlock", None),
-            ("unlink", None),
-            ("showcase_clear", {"skus": ["MUG"]}),
+        assert [h["event"] for h in history][-4:] == ["invite", "accept", "unlock", "unlink"]
+        published = [json.loads(line) for line in shop("events", json=True).stdout.splitlines()]
+        assert [(e["type"], e.get("details")) for e in published if e["link_id"] == link][-5:] == [
+            ("showcase.product_added", {"skus": ["MUG", "TEE"]}),
+            ("showcase.product_removed", {"skus": ["TEE"]}),
+            ("link.unlinkable", None),
+            ("link.unlinked", None),
+            ("showcase.cleared", {"skus": ["MUG"]}),
         ]
         assert data(shop("showcase", "list", str(link), json=True))["items"] == []
 

@@ -26,3 +26,16 @@ def test_the_outbox_trigger_and_the_sweep_name_events_alike():
     spec.loader.exec_module(migration)
     assert migration.OUTBOX_TYPES == OUTBOX_TYPES
     assert migration.OUTBOX_LOCK == OUTBOX_LOCK
+
+
+def test_the_sqlite_trigger_rebuilt_by_0006_names_events_as_the_outbox_does():
+    import importlib.util
+
+    from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES
+
+    path = MIGRATIONS / "versions" / "0006_showcase_events_idempotency.py"
+    spec = importlib.util.spec_from_file_location("migration_0006", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration._outbox_types() == OUTBOX_TYPES
+    assert migration.OUTBOX_LOCK == OUTBOX_LOCK
