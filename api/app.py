@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from importlib.metadata import version
 
@@ -12,6 +14,7 @@ from sqlalchemy.engine import Engine
 from shoplink.api import errors, links, schemas, shops
 from shoplink.workflows.clock import Clock, utc_now
 
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 DESCRIPTION = (
     "Link TikTok accounts to a TikTok Shop as marketing accounts. Every route but "
     "/healthz takes `Authorization: Bearer TOKEN` (`shoplink token issue`); anything "
@@ -19,11 +22,11 @@ DESCRIPTION = (
 )
 
 
-def create_app(engine: Engine, *, clock: Clock = utc_now,
-               ttl: timedelta | None = None) -> FastAPI:
+def create_app(engine: Engine, *, clock: Clock = utc_now, ttl: timedelta | None = None,
+               lifespan: Lifespan | None = None) -> FastAPI:
     """The API over `engine`; `app.state.clock` is the one clock every request reads."""
     app = FastAPI(title="shoplink", version=version("shoplink"), description=DESCRIPTION,
-                  openapi_url="/openapi.json", redoc_url=None)
+                  openapi_url="/openapi.json", redoc_url=None, lifespan=lifespan)
     app.state.engine = engine
     app.state.clock = clock
     app.state.ttl = ttl

@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
@@ -32,7 +34,8 @@ DESCRIPTIONS = {
     400: "bad input", 401: "no, unknown or revoked token", 404: "absent or out of reach",
     409: "refused by a rule or by the link's state", 422: "a body or query that does not parse",
     500: "unexpected failure (no detail)",
-    503: "the database does not answer, or its schema is not current",
+    503: "the database does not answer, its schema is not current, or no connection was "
+         "free in time (with Retry-After)",
 }
 
 
@@ -105,6 +108,19 @@ def _allowed(request: Request) -> list[str]:
     return sorted(methods)
 
 
+RETRY_AFTER_SECONDS = 1
+
+
+def _busy(request: Request, failure: Exception) -> JSONResponse:
+    """No connection within the pool's timeout (or SQLite still locked): come back soon."""
+    if isinstance(failure, OperationalError) and "database is locked" not in str(failure):
+        return _unexpected(request, failure)
+    log.warning("database busy", extra={"action": "api", "path": request.url.path,
+                                        "reason": type(failure).__name__})
+    return JSONResponse(document("unavailable", "the server is busy: retry in a moment"), 503,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def unavailable(engine: Engine) -> tuple[int, dict[str, Any]] | None:
     """503 and why, when the database does not answer or is at another schema."""
     try:
@@ -131,4 +147,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ShoplinkError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(PoolTimeout, _busy)
+    app.add_exception_handler(OperationalError, _busy)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,7 +8,7 @@ from shoplink.cli.app import App
 from shoplink.cli.output import emit, fields
 
 SECONDS = click.FloatRange(min=0, min_open=True)
-BATCH = click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+BATCH = click.option("--batch-size", type=click.IntRange(min=1), default=5_000, show_default=True,
                      metavar="N", help="Rows of each event per transaction.")
 
 

@@ -6,12 +6,16 @@ every transition a command commits is logged with its link id, event and latenes
 
 from __future__ import annotations
 
-import logging
+import functools
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from shoplink.cli.app import App
+if TYPE_CHECKING:
+    import logging
+
+    from shoplink.cli.app import App
 
 FORMATS = ("text", "json")
 LEVELS = ("debug", "info", "warning", "error")
@@ -25,16 +29,23 @@ LEVEL_OPTION = click.option(
          "env SHOPLINK_LOG_LEVEL).")
 
 
-class _Installed(logging.StreamHandler):  # type: ignore[type-arg]
-    """Our handler on whatever sys.stderr is now; configuring twice replaces it."""
+@functools.cache
+def _installed() -> type[logging.StreamHandler]:  # type: ignore[type-arg]
+    """The class of our handler, made on first use: `--help` never imports logging."""
+    import logging
 
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: ANN201 - the logging module's attribute
-        return sys.stderr
+    class _Installed(logging.StreamHandler):  # type: ignore[type-arg]
+        """Our handler on whatever sys.stderr is now; configuring twice replaces it."""
 
-    @stream.setter
-    def stream(self, _value: object) -> None:
-        pass
+        @property  # type: ignore[override]
+        def stream(self):  # noqa: ANN201 - the logging module's attribute
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value: object) -> None:
+            pass
+
+    return _Installed
 
 
 def _formatter(fmt: str, debug: bool) -> logging.Formatter:
@@ -62,12 +73,14 @@ def _formatter(fmt: str, debug: bool) -> logging.Formatter:
 
 
 def configure(app: App, *, default_level: str = "warning") -> None:
+    import logging
+
     fmt = app.log_format or ("json" if app.json else "text")
     level = getattr(logging, (app.log_level or ("debug" if app.debug else default_level)).upper())
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, _Installed)]:
+    for handler in [h for h in root.handlers if isinstance(h, _installed())]:
         root.removeHandler(handler)
-    handler = _Installed()
+    handler = _installed()()
     handler.setFormatter(_formatter(fmt, app.debug))
     handler.setLevel(level)  # loggers set lower on purpose (metrics) stay quiet here
     root.addHandler(handler)

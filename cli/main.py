@@ -2,29 +2,81 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-import traceback
 from typing import Any
 
 import click
 
-from shoplink.cli import accounts, changes, database, links, logging_setup, official, shops
-from shoplink.cli import events as events_commands
-from shoplink.cli import jobs as jobs_commands
-from shoplink.cli import products as product_commands
-from shoplink.cli import showcase as showcase_commands
-from shoplink.cli import status as status_commands
-from shoplink.cli import workflow as workflow_commands
+from shoplink.cli import logging_setup
 from shoplink.cli.app import App
-from shoplink.cli.demo import demo as demo_command
 from shoplink.cli.output import error
-from shoplink.cli.serve import serve as serve_command
-from shoplink.cli.tokens import token as token_commands
 from shoplink.workflows.errors import Refused, ShoplinkError
+
+# Each command's module is imported only when that command runs, so `shoplink --help` and
+# every command load only what they use. The summaries are what `--help` lists; a test
+# keeps them equal to each command's own docstring.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "account": ("accounts:account", "The directory of TikTok accounts."),
+    "audit": ("changes:audit", "Changes of shops and accounts, newest first: who, when, each "
+                               "field from and to."),
+    "daemon": ("jobs:daemon", "Run the scheduler: links move on time, until SIGTERM or SIGINT."),
+    "db": ("database:db", "Manage the database schema."),
+    "demo": ("demo:demo", "Walk one shop through the workflow on a simulated clock and print "
+                          "the timeline."),
+    "events": ("events:events", "Print link, shop and account events from the outbox, oldest "
+                                "first (--json: one JSON object per line)."),
+    "jobs": ("jobs:jobs", "Timer transitions, run once (see also `shoplink daemon`)."),
+    "link": ("links:link", "Links between a shop and an account."),
+    "marketing": ("links:marketing", "The Marketing accounts tab: links holding one of the "
+                                     "shop's slots."),
+    "official": ("official:official", "The shop's official account."),
+    "prune": ("changes:prune", "Remove outbox events every reader has passed, and "
+                               "idempotency records, older than DURATION; never history, "
+                               "links or the audit log."),
+    "product": ("products:product", "A shop's products: what showcases and the shop page show."),
+    "serve": ("serve:serve", "Serve the JSON API (OpenAPI document at /openapi.json) until "
+                             "stopped."),
+    "shop": ("shops:shop", "Shops."),
+    "showcase": ("showcase:showcase", "A marketing link's showcase (while the link is linked "
+                                      "or unlinkable)."),
+    "status": ("status:status", "Database, schema, links per state, backlog, next deadline, "
+                                "daemons."),
+    "token": ("tokens:token", "API tokens of sellers and accounts."),
+    "workflow": ("workflow:workflow", "The link workflow."),
+}
 
 
 class ShoplinkGroup(click.Group):
-    """Turns every failure into one line (or an error document) and the spec's exit code."""
+    """Turns every failure into one line (or an error document) and the spec's exit code;
+    loads each command's module only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            module, _, attribute = COMMANDS[name][0].partition(":")
+            command = getattr(importlib.import_module(f"shoplink.cli.{module}"), attribute)
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the summaries, importing no command module."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.commands or name not in COMMANDS:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                summary = click.Command(name, help=COMMANDS[name][1])  # not imported: its text
+                rows.append((name, summary.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # The global options themselves may not parse: --json is not known yet, so look.
@@ -78,6 +130,8 @@ def _report_domain_error(ctx: click.Context, failure: ShoplinkError) -> None:
 def _report_unexpected(ctx: click.Context, failure: Exception) -> None:
     app = _app(ctx)
     if app.debug:
+        import traceback
+
         traceback.print_exc(file=sys.stderr)
     message = _without_password(_describe(failure, app), app)
     hint = "" if app.debug else " (run with --debug for details)"
@@ -129,25 +183,10 @@ def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool, log_form
     ctx.call_on_close(ctx.obj.close)
 
 
-cli.add_command(database.db)
-cli.add_command(shops.shop)
-cli.add_command(accounts.account)
-cli.add_command(official.official)
-cli.add_command(links.link)
-cli.add_command(links.marketing)
-cli.add_command(serve_command)
-cli.add_command(token_commands)
-cli.add_command(jobs_commands.jobs)
-cli.add_command(jobs_commands.daemon)
-cli.add_command(demo_command)
-cli.add_command(workflow_commands.workflow)
-cli.add_command(events_commands.events)
-cli.add_command(status_commands.status)
-cli.add_command(product_commands.product)
-cli.add_command(showcase_commands.showcase)
-cli.add_command(changes.audit)
-cli.add_command(changes.prune)
-
 
 def main() -> None:
     cli(prog_name="shoplink")
+
+
+if __name__ == "__main__":
+    main()

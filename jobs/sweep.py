@@ -17,7 +17,11 @@ from shoplink.workflows.machine import timers
 from shoplink.workflows.timers import apply_due
 from shoplink.workflows.uow import UnitOfWork
 
-DEFAULT_BATCH = 500
+# Rows of each event per transaction. Per-batch commits are what a sweep pays over one
+# transaction (SQLite rewrites each dirtied index page into the WAL at every commit), so
+# 5,000 brings a catch-up near the raw-SQL limit; a batch then holds SQLite's write lock
+# for a few hundred milliseconds at most, and only while a backlog is being caught up.
+DEFAULT_BATCH = 5_000
 log = logging.getLogger("shoplink.jobs")
 
 

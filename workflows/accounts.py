@@ -150,7 +150,7 @@ def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[s
     if not key:
         raise BadInput("search query must not be blank")
     views: dict[int, dict[str, Any]] = {}
-    with uow:
+    with uow.reading():
         for row in uow.session.execute(_search_statement(limit), {"key": key}):
             prefix_of = row.username if row.rank == 2 else row.nickname_key
             if row.rank >= 2 and not prefix_of.startswith(key):

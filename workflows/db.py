@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from shoplink.workflows.errors import BadInput
 
 DEFAULT_URL = "sqlite:///shoplink.db"
 URL_VARIABLE = "SHOPLINK_DATABASE_URL"
+# An execution option of a connection whose transaction only reads: on SQLite it begins
+# deferred (a snapshot, no write lock), so reads never queue behind each other or writes.
+READ_ONLY = "shoplink_read_only"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -68,8 +72,23 @@ def make_engine(raw: str, *, must_exist: bool = False, **kwargs: Any) -> Engine:
                        "pip install 'shoplink[postgres]'") from None
 
 
+BUSY_SECONDS = 60
+_write_turns: dict[str, threading.Lock] = {}
+_write_turns_guard = threading.Lock()
+
+
+def _write_turn(url: URL) -> threading.Lock:
+    """One lock per SQLite file in this process: its threads take turns to write in order,
+    instead of polling SQLite's busy handler, whose sleeps grow to 100 ms and starve the
+    longest waiter."""
+    key = os.path.abspath(url.database) if url.database not in (None, "", ":memory:") else str(url)
+    with _write_turns_guard:
+        return _write_turns.setdefault(key, threading.Lock())
+
+
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": 60}, **kwargs)
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_SECONDS}, **kwargs)
+    turn = _write_turn(url)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -78,13 +97,30 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        # Every transaction takes the write lock up front: SQLite's per-shop lock.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Every transaction that may write takes the write lock up front: SQLite's per-shop
+        # lock. A read-only one reads a snapshot and takes no lock.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        if not read_only:
+            _take_turn(connection.connection.info)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    def _take_turn(info: dict[str, Any]) -> None:
+        # Held from the first write transaction until the connection goes back to the pool
+        # (right after the unit of work's commit or rollback). Bounded like the busy
+        # handler: past it, SQLite's own wait decides, as before.
+        if not info.get("write_turn"):
+            info["write_turn"] = turn.acquire(timeout=BUSY_SECONDS)
+
+    @event.listens_for(engine, "checkin")
+    @event.listens_for(engine, "invalidate")
+    def _end_turn(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        if record is not None and record.info.pop("write_turn", False):
+            turn.release()
 
     return engine
 

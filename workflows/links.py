@@ -21,7 +21,7 @@ from shoplink.workflows.machine import HOLDING_STATES, SLOT_STATES
 from shoplink.workflows.models import Link
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.showcase import clear_showcase
-from shoplink.workflows.timers import apply_due, settle
+from shoplink.workflows.timers import catch_up_for_read, settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
@@ -145,11 +145,10 @@ def unlink_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
 def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
               reach: lookup.Reach | None = None) -> dict[str, Any]:
     key = lookup.link_id(raw_id)
-    with uow:
-        settle(uow, lookup.link_shop_id(uow.session, key, reach), now)
-        view = link_view(lookup.link_for_update(uow.session, key), history=True)
-        uow.commit()
-    return view
+    with uow.reading():
+        catch_up_for_read(uow, [lookup.link_shop_id(uow.session, key, reach)], now)
+        link = uow.session.execute(sa.select(Link).where(Link.id == key)).unique().scalar_one()
+        return link_view(link, history=True)
 
 
 def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | int | None = None,
@@ -160,31 +159,29 @@ def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | int | None = N
     if unknown:
         raise BadInput(
             f"unknown state {quoted(unknown[0])}: use one of {', '.join(machine.STATES)}")
-    with uow:
+    with uow.reading():
         query = sa.select(Link).order_by(Link.id.desc()).limit(limit)
         if shop_ref is not None:
-            shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
-            query = query.where(Link.shop_id == shop.id)
+            shop_id = lookup.shop(uow.session, shop_ref).id
+            catch_up_for_read(uow, [shop_id], now)
+            query = query.where(Link.shop_id == shop_id)
         else:
-            apply_due(uow.session, now)
+            catch_up_for_read(uow, None, now)
         if wanted:
             query = query.where(Link.state.in_(wanted))
-        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
-        uow.commit()
-    return views
+        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
 
 
 def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
     """The Marketing accounts tab: the links holding one of the shop's four slots."""
-    with uow:
-        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
-        views = slot_holders(uow.session, shop.id)
-        uow.commit()
-    return views
+    with uow.reading():
+        shop_id = lookup.shop(uow.session, shop_ref).id
+        catch_up_for_read(uow, [shop_id], now)
+        return slot_holders(uow.session, shop_id)
 
 
 def slot_holders(session: Session, shop_id: int) -> list[dict[str, Any]]:
-    """The settled shop's links in a slot-holding state, oldest first."""
+    """The caught-up shop's links in a slot-holding state, oldest first."""
     query = (
         sa.select(Link)
         .where(Link.shop_id == shop_id, Link.state.in_(SLOT_STATES))
@@ -195,27 +192,21 @@ def slot_holders(session: Session, shop_id: int) -> list[dict[str, Any]]:
 
 def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:
     """The account's invitations still open at `now`, newest first (the TikTok app's inbox)."""
-    with uow:
-        account = lookup.account(uow.session, username)
-        mine = sa.and_(Link.account_id == account.id, Link.state == "invited")
+    with uow.reading():
+        account_id = lookup.account(uow.session, username).id
+        mine = sa.and_(Link.account_id == account_id, Link.state == "invited")
         shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
-        for shop_id in sorted(shop_ids):  # one lock order, so two callers never deadlock
-            settle(uow, shop_id, now)
+        catch_up_for_read(uow, list(shop_ids), now)
         query = sa.select(Link).where(mine).order_by(Link.id.desc())
-        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
-        uow.commit()
-    return views
+        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
 
 
 def linked_shops(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:
     """The links that make the account a marketing account (linked, unlinkable), newest first."""
-    with uow:
-        account = lookup.account(uow.session, username)
-        mine = sa.and_(Link.account_id == account.id, Link.state.in_(HOLDING_STATES))
-        for shop_id in sorted(uow.session.execute(sa.select(Link.shop_id).where(mine)
-                                                  .distinct()).scalars()):
-            settle(uow, shop_id, now)
+    with uow.reading():
+        account_id = lookup.account(uow.session, username).id
+        mine = sa.and_(Link.account_id == account_id, Link.state.in_(HOLDING_STATES))
+        shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
+        catch_up_for_read(uow, list(shop_ids), now)
         query = sa.select(Link).where(mine).order_by(Link.id.desc())
-        views = [link_view(link) for link in uow.session.execute(query).unique().scalars()]
-        uow.commit()
-    return views
+        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]

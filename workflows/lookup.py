@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from shoplink.workflows import validate
 from shoplink.workflows.errors import BadInput, NotFound, quoted
@@ -72,14 +72,26 @@ def link_id(raw: str | int) -> int:
 def link_shop_id(session: Session, key: int, reach: Reach | None = None) -> int:
     """The shop a link belongs to, read without locking, so the shop can be locked first;
     a link outside the caller's reach is not found."""
-    found = session.execute(sa.select(Link.shop_id, Link.account_id).where(Link.id == key)).first()
+    found: tuple[int, int] | None
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(
+            sa.select(Link.shop_id, Link.account_id).where(Link.id == key)).first()
+        found = (row[0], row[1]) if row is not None else None
+    else:  # SQLite holds the database already: read the link with its shop and account once
+        link = session.execute(sa.select(Link).where(Link.id == key)).unique().scalar()
+        session.info.setdefault("held", []).append(link)  # the identity map holds weakly
+        found = (link.shop_id, link.account_id) if link is not None else None
     if found is None or (reach is not None and not reach.allows(found[0], found[1])):
         raise NotFound(f"no link {key}")
     return int(found[0])
 
 
 def link_for_update(session: Session, key: int) -> Link:
-    query = sa.select(Link).where(Link.id == key).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Link)
+    """The link, locked (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE already holds it,
+    so a link this transaction has read is current and is not read again)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return session.get_one(Link, key)
+    query = (sa.select(Link).where(Link.id == key).execution_options(populate_existing=True)
+             .options(joinedload(Link.history))  # what the answer shows, in the same trip
+             .with_for_update(of=Link))
     return session.execute(query).unique().scalar_one()

@@ -11,7 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shoplink.workflows.machine import OPEN_STATES
 from shoplink.workflows.types import UTCDateTime, sortable_text
 
 
@@ -66,26 +65,9 @@ class Link(Base):
         sa.Index("ix_links_shop_linked_at", "shop_id", "linked_at"),
         sa.Index("ix_links_account_linked_at", "account_id", "linked_at"),
         sa.Index("ix_links_account_state", "account_id", "state"),
-        sa.Index(
-            "ix_links_due_expire",
-            "expires_at",
-            postgresql_where=sa.text("state = 'invited'"),
-            sqlite_where=sa.text("state = 'invited'"),
-        ),
-        sa.Index(
-            "ix_links_due_unlock",
-            "unlockable_at",
-            postgresql_where=sa.text("state = 'linked'"),
-            sqlite_where=sa.text("state = 'linked'"),
-        ),
-        sa.Index(
-            "uq_links_open_shop_account",
-            "shop_id",
-            "account_id",
-            unique=True,
-            postgresql_where=sa.text(f"state IN {OPEN_STATES!r}"),
-            sqlite_where=sa.text(f"state IN {OPEN_STATES!r}"),
-        ),
+        # The partial indexes (due deadlines; one open link per shop and account) live in
+        # the migrations only: declaring `postgresql_where` here would import SQLAlchemy's
+        # whole PostgreSQL dialect into every command, SQLite's too (a fifth of start-up).
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

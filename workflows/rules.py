@@ -7,7 +7,9 @@ toward the 180 days while `now < linked_at + 180 days`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from shoplink.workflows.limits import (
     MAX_LINKS_IN_WINDOW,
     MAX_MARKETING_ACCOUNTS,
 )
-from shoplink.workflows.machine import OPEN_STATES, SLOT_STATES
+from shoplink.workflows.machine import HOLDING_STATES, OPEN_STATES, SLOT_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.validate import NICKNAME_LIMIT
@@ -134,9 +136,60 @@ def account_ineligible(account: Account, shop: Shop, now: datetime) -> list[Viol
     return [Violation("account_ineligible", "; ".join(reasons))]
 
 
-def marketing_account_limit(session: Session, shop: Shop, now: datetime,
-                            link_id: int | None) -> list[Violation]:
-    used = slots_used(session, shop.id, now, exclude=link_id)
+@dataclass(frozen=True)
+class Neighbours:
+    """The links that three rules count, read in one query: those of the shop or of the
+    account that hold a slot, count in the 180-day window or are open (the link being
+    checked left out)."""
+
+    rows: list[sa.Row[Any]]
+    shop_id: int
+    account_id: int
+    now: datetime
+
+    @classmethod
+    def read(cls, session: Session, shop: Shop, account: Account, now: datetime,
+             link_id: int | None) -> Neighbours:
+        linked_recently = Link.linked_at > _at(now - LINK_WINDOW)
+        query = sa.select(Link.id, Link.shop_id, Link.account_id, Link.state, Link.linked_at,
+                          Link.expires_at).where(
+            sa.or_(Link.shop_id == shop.id, Link.account_id == account.id),
+            sa.or_(holds_slot(now), is_open(now), linked_recently),
+        ).order_by(Link.id)
+        if link_id is not None:
+            query = query.where(Link.id != link_id)
+        return cls(list(session.execute(query)), shop.id, account.id, now)
+
+    def _pending(self, row: sa.Row[Any]) -> bool:
+        return row.state == "invited" and row.expires_at > self.now
+
+    def slots(self) -> int:
+        """As `holds_slot`: the shop's links in a holding state or pending invitations."""
+        return sum(1 for row in self.rows if row.shop_id == self.shop_id
+                   and (row.state in HOLDING_STATES or self._pending(row)))
+
+    def window(self, of_shop: bool) -> list[tuple[datetime, bool]]:
+        """As `window_entries`, for the shop or for the account."""
+        entries = []
+        for row in self.rows:
+            if (row.shop_id == self.shop_id) if of_shop else (row.account_id == self.account_id):
+                if row.linked_at is not None and row.linked_at > self.now - LINK_WINDOW:
+                    entries.append((row.linked_at + LINK_WINDOW, False))
+                elif row.linked_at is None and self._pending(row):
+                    entries.append((row.expires_at, True))
+        return sorted(entries)
+
+    def open_link(self) -> sa.Row[Any] | None:
+        """As `is_open`: another open link between this shop and this account."""
+        for row in self.rows:
+            if row.shop_id == self.shop_id and row.account_id == self.account_id and (
+                    (row.state in OPEN_STATES and row.state != "invited") or self._pending(row)):
+                return row
+        return None
+
+
+def marketing_account_limit(shop: Shop, found: Neighbours) -> list[Violation]:
+    used = found.slots()
     if used + 1 <= MAX_MARKETING_ACCOUNTS:
         return []
     return [Violation("marketing_account_limit",
@@ -144,18 +197,14 @@ def marketing_account_limit(session: Session, shop: Shop, now: datetime,
                       "marketing accounts (invitations included)")]
 
 
-def link_change_limit(session: Session, shop: Shop, account: Account, now: datetime,
-                      link_id: int | None) -> list[Violation]:
-    found = []
-    for who, owner in (
-        (f"shop {shop.name!r}", Link.shop_id == shop.id),
-        (f"account @{account.username}", Link.account_id == account.id),
-    ):
-        entries = window_entries(session, owner, now, exclude=link_id)
+def link_change_limit(shop: Shop, account: Account, found: Neighbours) -> list[Violation]:
+    violations = []
+    for who, of_shop in ((f"shop {shop.name!r}", True), (f"account @{account.username}", False)):
+        entries = found.window(of_shop)
         if len(entries) + 1 <= MAX_LINKS_IN_WINDOW:
             continue
-        found.append(Violation("link_change_limit", f"{who} {_window_full(entries)}"))
-    return found
+        violations.append(Violation("link_change_limit", f"{who} {_window_full(entries)}"))
+    return violations
 
 
 def _window_full(entries: list[tuple[datetime, bool]]) -> str:
@@ -183,14 +232,8 @@ def official_account_conflict(shop: Shop, account: Account) -> list[Violation]:
     return []
 
 
-def already_linked(session: Session, shop: Shop, account: Account, now: datetime,
-                   link_id: int | None) -> list[Violation]:
-    query = sa.select(Link.id, Link.state).where(
-        Link.shop_id == shop.id, Link.account_id == account.id, is_open(now)
-    )
-    if link_id is not None:
-        query = query.where(Link.id != link_id)
-    other = session.execute(query.limit(1)).first()
+def already_linked(shop: Shop, account: Account, found: Neighbours) -> list[Violation]:
+    other = found.open_link()
     if other is None:
         return []
     return [Violation("already_linked",
@@ -200,13 +243,15 @@ def already_linked(session: Session, shop: Shop, account: Account, now: datetime
 
 def for_marketing_link(session: Session, shop: Shop, account: Account, now: datetime,
                        link_id: int | None = None) -> list[Violation]:
-    """Every rule a link must pass to be verified, invited or accepted, in rule order."""
+    """Every rule a link must pass to be verified, invited or accepted, in rule order; the
+    links they count are read in one query."""
+    found = Neighbours.read(session, shop, account, now, link_id)
     return [
         *shop_in_probation(shop, now),
-        *marketing_account_limit(session, shop, now, link_id),
-        *link_change_limit(session, shop, account, now, link_id),
+        *marketing_account_limit(shop, found),
+        *link_change_limit(shop, account, found),
         *official_account_conflict(shop, account),
-        *already_linked(session, shop, account, now, link_id),
+        *already_linked(shop, account, found),
         *account_ineligible(account, shop, now),
     ]
 

@@ -15,7 +15,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    """A read: on SQLite it takes no write lock (every command and /healthz asks)."""
+    from shoplink.workflows.db import READ_ONLY
+
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
         if not sa.inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()

@@ -16,7 +16,7 @@ from shoplink.workflows.links import slot_holders
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page
-from shoplink.workflows.timers import settle
+from shoplink.workflows.timers import catch_up_for_read, settle
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view, shop_view
 
@@ -46,21 +46,19 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
-    with uow:
-        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
-        view = _detail(uow, shop, now)
-        uow.commit()
-    return view
+    with uow.reading():
+        shop = lookup.shop(uow.session, shop_ref)
+        catch_up_for_read(uow, [shop.id], now)
+        return _detail(uow, shop, now)
 
 
 def marketing_tab(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
-    """The Marketing accounts tab in one transaction: the shop's counts (as `show_shop`)
+    """The Marketing accounts tab in one read: the shop's counts (as `show_shop`)
     and the links holding a slot (as `marketing_accounts`)."""
-    with uow:
-        shop = settle(uow, lookup.shop(uow.session, shop_ref).id, now)
-        view = {"shop": _detail(uow, shop, now), "links": slot_holders(uow.session, shop.id)}
-        uow.commit()
-    return view
+    with uow.reading():
+        shop = lookup.shop(uow.session, shop_ref)
+        catch_up_for_read(uow, [shop.id], now)
+        return {"shop": _detail(uow, shop, now), "links": slot_holders(uow.session, shop.id)}
 
 
 def _detail(uow: UnitOfWork, shop: Shop, now: datetime) -> dict[str, Any]:

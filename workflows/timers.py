@@ -162,8 +162,11 @@ def catch_up(uow: UnitOfWork, shop_id: int, now: datetime) -> Applied:
     """Apply the shop's overdue timers in a short transaction of their own, committed.
 
     They hold whatever the command then does, so a refusal never has to commit. The
-    command's own transaction ends first: SQLite has one writer at a time.
+    command's own transaction ends first: SQLite has one writer at a time. When nothing
+    is overdue (one indexed read), the command's transaction simply goes on.
     """
+    if not overdue(uow.session, now, shop_ids=[shop_id]):
+        return Applied()
     uow.session.rollback()
     with UnitOfWork(uow.engine) as own:
         own.lock_shop(shop_id)
@@ -180,6 +183,25 @@ def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
     return uow.lock_shop(shop_id)
 
 
+def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime) -> None:
+    """The start of a read (`uow.reading()`): only when a timer of these shops (None: of
+    any) is overdue, catch up (in short transactions of their own), then read on from a
+    fresh snapshot. A read that finds nothing overdue takes no lock and writes nothing."""
+    if not overdue(uow.session, now, shop_ids=shop_ids):
+        return
+    uow.session.rollback()
+    if shop_ids is None:
+        with UnitOfWork(uow.engine) as own:
+            apply_due(own.session, now)
+            own.commit()
+    for shop_id in sorted(shop_ids or ()):  # one lock order, so two callers never deadlock
+        with UnitOfWork(uow.engine) as own:
+            own.lock_shop(shop_id)
+            if apply_due(own.session, now, shop_id=shop_id).total:
+                own.commit()
+    uow.begin_read()
+
+
 def next_deadline(session: Session, after: datetime | None = None) -> datetime | None:
     """The earliest deadline of any pending timer (only those later than `after`, if given)."""
     candidates = []
@@ -192,3 +214,18 @@ def next_deadline(session: Session, after: datetime | None = None) -> datetime |
     dialect = session.get_bind().dialect
     found = [UTCDateTime().process_result_value(c, dialect) for c in candidates if c is not None]
     return min((f for f in found if f is not None), default=None)
+
+
+def overdue(session: Session, now: datetime, *, shop_ids: list[int] | None = None) -> bool:
+    """Whether any timer transition is due at `now` (of these shops, or of any): one read.
+
+    A read asks this first and catches up only when it must (SPEC section 2)."""
+    at = sa.literal(now, UTCDateTime())
+    checks = []
+    for timer in timers():
+        query = sa.select(LINKS.c.id).where(LINKS.c.state == timer.source,
+                                            LINKS.c[timer.deadline] <= at)
+        if shop_ids is not None:
+            query = query.where(LINKS.c.shop_id.in_(shop_ids))
+        checks.append(sa.exists(query))
+    return bool(session.execute(sa.select(sa.or_(*checks))).scalar())

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from shoplink.workflows.db import session_factory
+from shoplink.workflows.db import READ_ONLY, session_factory
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.models import Account, Shop
 
@@ -27,6 +27,7 @@ class UnitOfWork:
         self.engine = engine
         self.before_commit = before_commit
         self._factory: sessionmaker[Session] = session_factory(engine)
+        self._read_only = False
 
     @property
     def dialect(self) -> str:
@@ -34,7 +35,18 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
+        if self._read_only:
+            self.begin_read()
         return self
+
+    def reading(self) -> UnitOfWork:
+        """`with uow.reading():` a transaction that only reads: no lock, nothing written."""
+        self._read_only = True
+        return self
+
+    def begin_read(self) -> None:
+        """Start the session's next transaction as a read (after a commit or rollback too)."""
+        self.session.connection(execution_options={READ_ONLY: True})
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
@@ -56,14 +68,23 @@ class UnitOfWork:
 
     def lock_shop(self, shop_id: int) -> Shop:
         """Hold the shop until commit (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE)."""
+        if self.dialect != "postgresql":
+            return self._held(Shop, shop_id)
         return self.session.execute(self.locking(sa.select(Shop).where(Shop.id == shop_id),
                                                   Shop)).unique().scalar_one()
 
     def lock_account(self, account_id: int) -> Account:
         """Hold the account too, after its shop, for the limits counted across shops."""
+        if self.dialect != "postgresql":
+            return self._held(Account, account_id)
         return self.session.execute(
             self.locking(sa.select(Account).where(Account.id == account_id), Account)
         ).scalar_one()
+
+    def _held(self, model: type[Any], key: int) -> Any:
+        """SQLite: BEGIN IMMEDIATE already holds the whole database, so a row this
+        transaction has read is current: no second read of it."""
+        return self.session.get_one(model, key)
 
     def locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
         query = query.execution_options(populate_existing=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from shoplink.workflows import lookup
 from shoplink.workflows.errors import NotFound
-from shoplink.workflows.timers import settle
+from shoplink.workflows.models import Link
+from shoplink.workflows.timers import catch_up_for_read
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
@@ -42,9 +45,9 @@ def verification(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
                  shop_id: int | None = None) -> dict[str, Any]:
     """The link (of `shop_id`, when given) with the criteria of its verification."""
     key = lookup.link_id(raw_id)
-    with uow:
-        settle(uow, lookup.link_shop_id(uow.session, key), now)
-        link = lookup.link_for_update(uow.session, key)
+    with uow.reading():
+        catch_up_for_read(uow, [lookup.link_shop_id(uow.session, key)], now)
+        link = uow.session.execute(sa.select(Link).where(Link.id == key)).unique().scalar_one()
         if shop_id is not None and link.shop_id != shop_id:
             raise NotFound(f"no link {key}")
         verify = next((e for e in link.history if e.event == "verify"), None)
@@ -52,5 +55,4 @@ def verification(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
             raise NotFound(f"link {key} has not been verified")
         view = link_view(link, history=True)
         view["criteria"] = criteria((verify.details or {}).get("rules", []))
-        uow.commit()
-    return view
+        return view

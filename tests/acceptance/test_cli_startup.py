@@ -65,3 +65,16 @@ def test_the_installed_console_script_answers_help():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: shoplink [OPTIONS] COMMAND")
+
+
+def test_help_lists_every_command_with_its_own_summary():
+    """`--help` lists commands from a table, without importing them: it must not drift."""
+    import click
+
+    from shoplink.cli.main import COMMANDS, cli
+
+    context = click.Context(cli)
+    for name, (_, summary) in COMMANDS.items():
+        command = cli.get_command(context, name)
+        assert command is not None, name
+        assert command.get_short_help_str(limit=500) == summary, name

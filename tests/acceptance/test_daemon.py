@@ -70,7 +70,7 @@ def backlog(size: int) -> list[tuple[str, datetime]]:
 
 def test_sigterm_mid_backlog_commits_the_batch_in_flight_and_exits_0(database_url, daemons):
     insert_due_links(database_url, backlog(20_000))
-    daemon = daemons(database_url)
+    daemon = daemons(database_url, "--batch-size", "500")  # a backlog of many batches
     daemon.wait_for("sweep")
     assert daemon.stop(signal.SIGTERM) == 0
     left = pending(database_url)

@@ -18,7 +18,7 @@ from tests.benchmarks.databases import Databases
 from tests.benchmarks.harness import Context, Row, Sizes
 from tests.benchmarks.report import table, write_json
 
-MEASUREMENTS = ("sweep", "peer", "lateness", "scale", "workflow", "search", "startup",
+MEASUREMENTS = ("sweep", "peer", "lateness", "scale", "workflow", "search", "startup", "load",
                 "pages")
 
 

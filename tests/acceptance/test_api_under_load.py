@@ -1,0 +1,110 @@
+"""What a caller notices when the server is busy: reads never wait behind a writer, a token's
+use is written at most once a minute, and no free connection in time answers 503."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from shoplink.api.serving import Sizing, application
+from shoplink.workflows.clock import as_utc
+from shoplink.workflows.models import ApiToken, Link, LinkEvent, Shop
+from tests.acceptance.api_support import build_world
+from tests.conftest import T0
+
+READS = ("/v1/shops/{shop}", "/v1/shops/{shop}/marketing-accounts", "/v1/shops/{shop}/links",
+         "/v1/links/{link}", "/v1/shops/{shop}/accounts?q=ali")
+
+
+@contextmanager
+def writer_holding_the_shop(engine: sa.Engine, shop_id: int) -> Iterator[None]:
+    """Another transaction in the middle of a write to the shop (its lock held)."""
+    with engine.connect() as connection:
+        connection.execute(sa.select(Shop.id).where(Shop.id == shop_id).with_for_update()
+                           if engine.dialect.name == "postgresql" else
+                           sa.update(Shop).where(Shop.id == shop_id).values(region="US"))
+        yield
+        connection.rollback()
+
+
+def _in_thread(work, seconds: float = 10.0):
+    done: list = []
+    thread = threading.Thread(target=lambda: done.append(work()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return done[0] if done else None
+
+
+def test_reads_answer_while_a_writer_holds_the_shop(engine):
+    world = build_world(engine)
+    world.call("seller", "GET", f"/v1/shops/{world.shop_id}")  # its use recorded this minute
+    with writer_holding_the_shop(engine, world.shop_id):
+        for path in READS:
+            url = path.format(shop=world.shop_id, link=world.link_id)
+            response = _in_thread(lambda u=url: world.call("seller", "GET", u))
+            assert response is not None, f"GET {url} waited behind the writer"
+            assert response.status_code == 200, (url, response.text)
+
+
+def test_a_read_with_nothing_overdue_writes_nothing(engine):
+    world = build_world(engine)
+    world.call("seller", "GET", f"/v1/shops/{world.shop_id}")  # the token's use, recorded
+    before = _snapshot(engine)
+    for path in READS:
+        world.call("seller", "GET", path.format(shop=world.shop_id, link=world.link_id))
+    assert _snapshot(engine) == before
+
+
+def test_a_read_catches_up_an_overdue_invitation_first(engine):
+    world = build_world(engine)
+    world.at(T0 + timedelta(hours=48))
+    response = world.call("seller", "GET", f"/v1/links/{world.link_id}")
+    assert response.json()["state"] == "expired"
+    assert response.json()["history"][-1]["event"] == "expire"
+
+
+def test_a_tokens_use_is_recorded_at_most_once_a_minute(engine):
+    world = build_world(engine)
+    path = f"/v1/shops/{world.shop_id}"
+    for seconds, recorded in ((0, 0), (59, 0), (60, 60), (119, 60), (120, 120)):
+        world.at(T0 + timedelta(seconds=seconds))
+        assert world.call("seller", "GET", path).status_code == 200
+        assert _last_used(engine, world) == T0 + timedelta(seconds=recorded), seconds
+
+
+def test_no_free_connection_in_time_answers_503_with_retry_after(database_url):
+    app = application(database_url, Sizing(threads=4, pool_size=1, pool_timeout=0.2),
+                      clock=lambda: T0)
+    engine = app.state.engine
+    world = build_world(engine)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        headers = world.headers("seller")
+        with engine.connect():  # the pool's only connection, taken
+            busy = client.get(f"/v1/shops/{world.shop_id}", headers=headers)
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "1"
+        assert busy.json()["error"]["code"] == "unavailable"
+        assert client.get(f"/v1/shops/{world.shop_id}", headers=headers).status_code == 200
+
+
+def _snapshot(engine: sa.Engine) -> tuple:
+    with engine.connect() as connection:
+        return (
+            connection.execute(sa.select(sa.func.count()).select_from(LinkEvent)).scalar(),
+            tuple(connection.execute(sa.select(Link.id, Link.state).order_by(Link.id))),
+            tuple(connection.execute(sa.select(ApiToken.id, ApiToken.last_used_at)
+                                     .order_by(ApiToken.id))),
+        )
+
+
+def _last_used(engine: sa.Engine, world) -> object:
+    token_id = (world.tokens["seller"] or "").partition(".")[0]
+    with engine.connect() as connection:
+        value = connection.execute(sa.select(ApiToken.last_used_at)
+                                   .where(ApiToken.id == token_id)).scalar()
+    return as_utc(value) if value else None
