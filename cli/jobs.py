@@ -38,9 +38,16 @@ def run_due(app: App, batch_size: int) -> None:
               help="Serve Prometheus metrics at http://ADDRESS:PORT/metrics (0: a free port).")
 @click.option("--metrics-address", default="127.0.0.1", show_default=True, metavar="ADDRESS",
               help="Address the metrics endpoint listens on (0.0.0.0: every interface).")
+@click.option("--no-webhooks", is_flag=True, help="Do not deliver webhooks from this daemon.")
+@click.option("--webhook-timeout", type=click.FloatRange(min=0.01, max=300), default=10.0,
+              show_default=True, envvar="SHOPLINK_WEBHOOK_TIMEOUT", metavar="SECONDS",
+              help="Give up on a webhook request after this long.")
+@click.option("--webhook-concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
+              metavar="N", help="Webhook requests in flight at most.")
 @click.pass_obj
 def daemon(app: App, interval: float, poll: float, batch_size: int, metrics_port: int | None,
-           metrics_address: str) -> None:
+           metrics_address: str, no_webhooks: bool, webhook_timeout: float,
+           webhook_concurrency: int) -> None:
     """Run the scheduler: links move on time, until SIGTERM or SIGINT.
 
     Logs go to stderr (one JSON object a line with --json or --log-format json).
@@ -55,9 +62,16 @@ def daemon(app: App, interval: float, poll: float, batch_size: int, metrics_port
     engine = app.engine()
     lock = hold_single_daemon(engine)
     configure(app, default_level="info")
+    deliverer = None
+    if not no_webhooks:
+        from shoplink.jobs.deliveries import Deliverer
+
+        deliverer = Deliverer(engine, clock=app.now, timeout=webhook_timeout,
+                              concurrency=webhook_concurrency)
     try:
         runner = Daemon(engine, interval=interval, poll=poll, batch=batch_size, clock=app.now,
-                        where=redact(app.url()))
+                        where=redact(app.url()), deliverer=deliverer)
+        runner.handle_signals()
         with instrumented(runner, engine, app.now, metrics_port=metrics_port,
                           metrics_address=metrics_address):
             runner.run()

@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status:status", "Database, schema, links per state, backlog, next deadline, "
                                 "daemons."),
     "token": ("tokens:token", "API tokens of sellers and accounts."),
+    "webhook": ("webhooks:webhook", "Webhook endpoints: outbox events pushed to the apps, "
+                                    "signed and retried."),
     "workflow": ("workflow:workflow", "The link workflow."),
 }
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
@@ -30,7 +30,10 @@ from shoplink.workflows.clock import Clock, iso, utc_now
 from shoplink.workflows.timers import next_deadline
 from shoplink.workflows.uow import UnitOfWork
 
-SAFETY_NET, WAKE_UP, LOOK_AHEAD = "safety-net", "wake-up", "look-ahead"
+if TYPE_CHECKING:
+    from shoplink.jobs.deliveries import Deliverer
+
+SAFETY_NET, WAKE_UP, LOOK_AHEAD, DELIVER = "safety-net", "wake-up", "look-ahead", "deliver"
 # How soon to look again at rows another daemon's batch held during our sweep.
 RETRY = timedelta(seconds=1)
 log = logging.getLogger("shoplink.jobs")
@@ -49,7 +52,9 @@ class Daemon:
 
     def __init__(self, engine: Engine, *, interval: float = 60.0, poll: float = 1.0,
                  batch: int = DEFAULT_BATCH, clock: Clock = utc_now, where: str = "",
-                 scheduler: BaseScheduler | None = None) -> None:
+                 scheduler: BaseScheduler | None = None,
+                 deliverer: Deliverer | None = None) -> None:
+        self.deliverer = deliverer  # None: webhooks are not delivered by this daemon
         self.engine, self.interval, self.poll, self.batch = engine, interval, poll, batch
         self.clock, self.where = clock, where
         self.scheduler = scheduler or BlockingScheduler()
@@ -62,19 +67,42 @@ class Daemon:
 
     def run(self) -> None:
         """Block until stopped; the batch in flight commits before this returns."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self._on_signal)
+        self.handle_signals()
         self.scheduler.add_job(self.sweep, "interval", seconds=self.interval, id=SAFETY_NET,
                                next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self.look_ahead, "interval", seconds=self.poll, id=LOOK_AHEAD)
+        watcher = None
+        if self.deliverer is not None:
+            from shoplink.jobs.wake import OutboxWatcher
+
+            # Retries come due and leases run out: look every `poll`; new events wake it at once.
+            self.scheduler.add_job(self.deliver, "interval", seconds=self.poll, id=DELIVER,
+                                   next_run_time=datetime.now(UTC))
+            watcher = OutboxWatcher(self.engine, self.deliver).start()
         log.info("daemon started on %s: safety-net sweep every %gs, look-ahead every %gs, "
-                 "batches of %d", self.where, self.interval, self.poll, self.batch,
+                 "batches of %d, webhooks %s", self.where, self.interval, self.poll, self.batch,
+                 "on" if self.deliverer else "off",
                  extra={"action": "start", "interval": self.interval, "poll": self.poll,
-                        "batch": self.batch})
+                        "batch": self.batch, "webhooks": self.deliverer is not None})
         self.scheduler.start()
         with self._busy:
             pass
+        if watcher is not None and self.deliverer is not None:
+            watcher.stop()
+            self.deliverer.close()  # the requests in flight finish and are recorded
         log.info("daemon stopped", extra={"action": "stop"})
+
+    def handle_signals(self) -> None:
+        """SIGTERM and SIGINT stop the daemon; call early, so none arrives unhandled."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+
+    def deliver(self) -> None:
+        """Fan out new outbox events and start the webhook requests that are due."""
+        if self._stop.is_set() or self.deliverer is None:
+            return
+        with self._reporting():
+            self.deliverer.pump()
 
     def sweep(self) -> None:
         """Apply everything due now, then arm the wake-up at the next deadline."""
@@ -149,7 +177,9 @@ class Daemon:
         log.info("%s received: finishing the batch in flight", signal.Signals(signum).name,
                  extra={"action": "stop", "signal": signal.Signals(signum).name})
         self._stop.set()
-        self._halt()
+        # Not from the handler itself: the main thread may be inside the scheduler's
+        # executor, holding the lock its shutdown takes (a deadlock seen in the tests).
+        threading.Thread(target=self._halt, name="halt", daemon=True).start()
 
     def _halt(self) -> None:
         try:

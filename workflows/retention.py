@@ -20,9 +20,20 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows import validate
 from shoplink.workflows.clock import iso
-from shoplink.workflows.models import IdempotencyRecord, OutboxConsumer, OutboxEvent
+from shoplink.workflows.models import (
+    IdempotencyRecord,
+    OutboxConsumer,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.uow import UnitOfWork
+from shoplink.workflows.webhook_retention import (
+    finished_attempts,
+    finished_deliveries,
+    webhooks_passed,
+)
 
 BATCH = 1000
 # Each says the highest outbox id one kind of reader has passed, or None if it has none.
@@ -34,7 +45,7 @@ def registered_consumers(session: Session) -> int | None:
     return session.execute(sa.select(sa.func.min(OutboxConsumer.position))).scalar()
 
 
-OUTBOX_READERS: list[OutboxReader] = [registered_consumers]
+OUTBOX_READERS: list[OutboxReader] = [registered_consumers, webhooks_passed]
 
 
 def outbox_horizon(session: Session) -> int:
@@ -71,6 +82,8 @@ def _idempotency_records(session: Session, cutoff: datetime) -> sa.Select[Any]:
 
 
 PRUNERS: list[Pruner] = [
+    Pruner("webhook attempts", cast(sa.Table, WebhookAttempt.__table__), finished_attempts),
+    Pruner("webhook deliveries", cast(sa.Table, WebhookDelivery.__table__), finished_deliveries),
     Pruner("outbox events", cast(sa.Table, OutboxEvent.__table__), _outbox_events),
     Pruner("idempotency records", cast(sa.Table, IdempotencyRecord.__table__),
            _idempotency_records),

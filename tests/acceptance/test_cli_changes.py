@@ -121,8 +121,11 @@ def test_prune_prints_what_it_removed_and_a_dry_run_what_it_would(acme, uow):
     save_position(uow(), "app", last_event_id(uow()), T0)
     with clock(T0 + 2 * DAY + SECOND):
         dry = acme("prune", "--older-than", "2d", "--dry-run")
-        assert dry.stdout == ("would remove 3 outbox events, 0 idempotency records "
+        assert dry.stdout == ("would remove 0 webhook attempts, 0 webhook deliveries, "
+                              "3 outbox events, 0 idempotency records "
                               "(older than 2026-03-02 12:00:01 UTC)\n")
         done = data_of(acme("prune", "--older-than", "2d", json=True))
-        assert done["removed"] == {"outbox events": 3, "idempotency records": 0}
-        assert acme("prune", "--older-than", "2d").stdout.startswith("removed 0 outbox events")
+        assert done["removed"] == {"webhook attempts": 0, "webhook deliveries": 0,
+                                   "outbox events": 3, "idempotency records": 0}
+        assert acme("prune", "--older-than", "2d").stdout.startswith(
+            "removed 0 webhook attempts, 0 webhook deliveries, 0 outbox events")

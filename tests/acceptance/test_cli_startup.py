@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = {"sqlalchemy", "alembic", "apscheduler", "statemachine"}
+HEAVY = {"sqlalchemy", "alembic", "apscheduler", "statemachine", "httpx", "standardwebhooks"}
 PROBE = """
 import json, sys
 from shoplink.cli.main import cli
@@ -39,7 +39,8 @@ def probe(tmp_path: Path, *args: str) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args", [("--help",), ("--version",), ("link", "--help"),
-                                  ("shop", "add", "--help"), ("demo", "--help")],
+                                  ("shop", "add", "--help"), ("demo", "--help"),
+                                  ("webhook", "add", "--help")],
                          ids=lambda a: " ".join(a))
 def test_help_and_version_import_no_database_or_scheduler_library(tmp_path, args):
     result = probe(tmp_path, *args)

@@ -54,7 +54,8 @@ def test_events_every_consumer_has_passed_and_older_than_the_cutoff_go(week_of_e
     save_position(uow(), "seller-center", 3, T0)
     result = prune(uow, "1d", T0 + 8 * DAY)
     assert result == {"older_than": "2026-03-09T12:00:00Z", "dry_run": False,
-                      "removed": {"outbox events": 3, "idempotency records": 0}}
+                      "removed": {"webhook attempts": 0, "webhook deliveries": 0,
+                                  "outbox events": 3, "idempotency records": 0}}
     assert [e["id"] for e in read_events(uow(), 0, 100)][0] == 4
 
 
@@ -101,7 +102,8 @@ def test_a_dry_run_counts_and_removes_nothing(week_of_events):
     remember(uow, "key", T0)
     result = prune(uow, "1d", T0 + 30 * DAY, dry_run=True)
     assert (result["dry_run"], result["removed"]) == (
-        True, {"outbox events": 11, "idempotency records": 1})
+        True, {"webhook attempts": 0, "webhook deliveries": 0, "outbox events": 11,
+               "idempotency records": 1})
     assert (count(uow, OutboxEvent), count(uow, IdempotencyRecord)) == (11, 1)
 
 
@@ -115,7 +117,8 @@ def test_a_large_prune_goes_in_batches_each_in_its_own_transaction(week_of_event
         return uow()
 
     assert prune(counted, "1d", T0 + 30 * DAY, batch=3)["removed"]["outbox events"] == 11
-    assert len(transactions) == 4 + 1  # outbox: 3 + 3 + 3 + 2; idempotency records: none
+    # webhook attempts and deliveries: none; outbox: 3 + 3 + 3 + 2; idempotency records: none
+    assert len(transactions) == 1 + 1 + 4 + 1
 
 
 @pytest.mark.parametrize("older_than", ["", "0d", "30", "1w", "-1d", "3651d", "1.5h"])

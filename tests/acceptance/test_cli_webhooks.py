@@ -1,0 +1,128 @@
+"""`shoplink webhook`: endpoints, a signed ping, deliveries, retries, and a secret shown once."""
+
+from __future__ import annotations
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from tests.acceptance.cli_support import data_of, refused_cleanly
+from tests.webhook_receiver import Receiver
+
+
+def add(run_cli, url: str, *events: str) -> dict:
+    options = [item for event in events for item in ("--event", event)]
+    return data_of(run_cli("webhook", "add", url, *options, json=True))
+
+
+def invite(run_cli, name: str = "alice") -> None:
+    assert run_cli("shop", "add", f"Shop of {name}").exit_code == 0
+    assert run_cli("account", "add", name).exit_code == 0
+    assert run_cli("link", "new", f"Shop of {name}", name).exit_code == 0
+
+
+def test_add_prints_the_endpoint_and_its_standard_webhooks_secret_once(run_cli):
+    human = run_cli("webhook", "add", "https://app.example/hooks", "--event", "invitation.sent")
+    assert human.exit_code == 0
+    assert "webhook endpoint 1 added: https://app.example/hooks" in human.stdout
+    assert "whsec_" in human.stdout
+    added = add(run_cli, "http://127.0.0.1:8000/tiktok")
+    assert set(added) >= {"id", "url", "events", "secret"}
+    assert added["secret"].startswith("whsec_")
+    Webhook(added["secret"])  # decodes as a Standard Webhooks key
+    assert "invitation.sent" in added["events"] and "link.linked" in added["events"]
+
+
+@pytest.mark.parametrize("url", ["ftp://app.example/hooks", "https://user:pw@app.example/hooks",
+                                 "http://app.example:99999/", "not a url", "https:///nohost",
+                                 "javascript:alert(1)"])
+def test_a_url_that_is_not_plain_http_or_https_is_bad_input_and_writes_nothing(
+        run_cli, database_url, url):
+    refused_cleanly(run_cli, database_url, ("webhook", "add", url), 2, "bad_input")
+
+
+def test_an_unknown_event_type_is_bad_input_and_writes_nothing(run_cli, database_url):
+    error = refused_cleanly(run_cli, database_url, ("webhook", "add", "https://a.example/",
+                                                    "--event", "invitation.snet"), 2, "bad_input")
+    assert "invitation.snet" in error["message"] and "invitation.sent" in error["message"]
+
+
+def test_list_shows_endpoints_and_whether_enabled_but_never_the_secret(run_cli):
+    secret = add(run_cli, "https://app.example/hooks")["secret"]
+    listed = data_of(run_cli("webhook", "list", json=True))
+    assert [(e["id"], e["url"], e["enabled"]) for e in listed] == [
+        (1, "https://app.example/hooks", True)]
+    assert "secret" not in listed[0]
+    human = run_cli("webhook", "list")
+    assert "yes" in human.stdout and secret not in human.stdout
+
+
+def test_remove_forgets_the_endpoint_and_an_unknown_one_is_not_found(run_cli, database_url):
+    add(run_cli, "https://app.example/hooks")
+    assert run_cli("webhook", "remove", "1").exit_code == 0
+    assert data_of(run_cli("webhook", "list", json=True)) == []
+    refused_cleanly(run_cli, database_url, ("webhook", "remove", "1"), 3, "not_found")
+    assert add(run_cli, "https://other.example/hooks")["id"] == 2  # a removed id is not reused
+    refused_cleanly(run_cli, database_url, ("webhook", "test", "7"), 3, "not_found")
+    refused_cleanly(run_cli, database_url, ("webhook", "deliveries", "--endpoint", "7"), 3,
+                    "not_found")
+
+
+def test_test_sends_a_signed_ping_and_shows_the_answer(run_cli):
+    with Receiver() as receiver:
+        secret = add(run_cli, receiver.url)["secret"]
+        pinged = run_cli("webhook", "test", "1")
+        assert pinged.exit_code == 0, pinged.output
+        assert "HTTP 200" in pinged.stdout and "delivered" in pinged.stdout
+        [request] = receiver.requests
+        body = Webhook(secret).verify(request.body, request.headers)
+    assert body["type"] == "webhook.ping" and body["data"]["endpoint_id"] == 1
+
+
+def test_deliver_sends_what_is_due_and_deliveries_lists_it(run_cli):
+    with Receiver(script=[500]) as receiver:
+        add(run_cli, receiver.url, "invitation.sent", "link.linked")
+        invite(run_cli)
+        sent = data_of(run_cli("webhook", "deliver", json=True))
+        assert sent == {"delivered": 0, "pending": 1, "failed": 0}
+        [delivery] = data_of(run_cli("webhook", "deliveries", json=True))
+    assert {"id", "endpoint_id", "event_id", "status", "attempts", "last_status",
+            "next_attempt_at"} <= set(delivery)
+    assert (delivery["status"], delivery["attempts"], delivery["last_status"]) == (
+        "pending", 1, 500)
+    assert delivery["next_attempt_at"].endswith("Z")
+    assert data_of(run_cli("webhook", "deliveries", "--failed", json=True)) == []
+
+
+def test_retry_takes_a_failed_delivery_only(run_cli, database_url):
+    with Receiver(default=410) as gone:
+        add(run_cli, gone.url, "invitation.sent")
+        invite(run_cli)
+        run_cli("webhook", "deliver")
+    [failed] = data_of(run_cli("webhook", "deliveries", "--failed", json=True))
+    assert failed["last_status"] == 410
+    assert data_of(run_cli("webhook", "list", json=True))[0]["enabled"] is False
+    refused_cleanly(run_cli, database_url, ("webhook", "retry", str(failed["id"])), 4,
+                    "endpoint_disabled")
+    refused_cleanly(run_cli, database_url, ("webhook", "retry", "99"), 3, "not_found")
+    with Receiver(script=[500]) as receiver:
+        add(run_cli, receiver.url, "invitation.sent")
+        invite(run_cli, "bob")
+        run_cli("webhook", "deliver")
+    pending = data_of(run_cli("webhook", "deliveries", "--endpoint", "2", json=True))[0]
+    refused_cleanly(run_cli, database_url, ("webhook", "retry", str(pending["id"])), 4,
+                    "delivery_not_failed")
+
+
+def test_the_secret_never_appears_after_add(run_cli, database_url):
+    with Receiver(default=500) as receiver:
+        secret = add(run_cli, receiver.url)["secret"]
+        invite(run_cli)
+        outputs = [run_cli("--debug", "--log-level", "debug", "webhook", "deliver"),
+                   run_cli("--debug", "webhook", "test", "1"),
+                   run_cli("--debug", "webhook", "list"),
+                   run_cli("webhook", "deliveries", json=True),
+                   run_cli("--debug", "webhook", "add", "ftp://x/"),
+                   run_cli("--debug", "webhook", "retry", "1", json=True)]
+    for result in outputs:
+        assert secret not in result.stdout + result.stderr
+        assert secret.removeprefix("whsec_") not in result.stdout + result.stderr
