@@ -35,6 +35,9 @@ def create_app(engine: Engine, *, clock: Clock = utc_now, ttl: timedelta | None 
                       tags=["operations"], responses=errors.responses(500, 503))
     app.include_router(shops.router)
     app.include_router(links.router)
+    from shoplink.pages.site import install as install_pages
+
+    install_pages(app)
     return app
 
 

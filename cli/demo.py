@@ -19,6 +19,21 @@ def _timeline(moments: list[dict]) -> str:
     return table(rows, COLUMNS)
 
 
+def _open_the_pages(keep: Path | None) -> str:
+    """How to see the demo's data in Seller Center and the TikTok app."""
+    if keep is None:
+        return ("\n\nTo open Seller Center and the TikTok app on this data, keep it: "
+                "shoplink demo --keep DIR (it then says how).")
+    db = f"shoplink --db sqlite:///{keep / 'demo.db'}"
+    return (f"\n\nThe database is kept: {db} link list\n"
+            "Open the pages on it (the pages use the real clock, so the demo's days are past):\n"
+            f"  {db} token issue --shop 1          # the shop's seller token, shown once\n"
+            f"  {db} token issue --account fay     # an account token (fay was invited last)\n"
+            f"  {db} serve\n"
+            "then sign in with a token at http://127.0.0.1:8080/seller/login (Seller Center) "
+            "or http://127.0.0.1:8080/app/login (the TikTok app).")
+
+
 @click.command()
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Keep the demo database in DIR (created; must not hold one already).")
@@ -39,7 +54,6 @@ def demo(app: App, keep: Path | None) -> None:
             raise BadInput(f"{keep / 'demo.db'} already exists: choose an empty directory")
         keep.mkdir(parents=True, exist_ok=True)
         moments = run(keep)
-    footer = ("" if keep is None else
-              f"\n\nThe database is kept: shoplink --db sqlite:///{keep / 'demo.db'} link list")
+    footer = _open_the_pages(keep)
     emit(app, moments, lambda m: "Shop 'Sunny Socks' on a simulated clock (three days "
          "in a second), through the real service layer:\n\n" + _timeline(m) + footer)

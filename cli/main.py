@@ -35,8 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                "idempotency records, older than DURATION; never history, "
                                "links or the audit log."),
     "product": ("products:product", "A shop's products: what showcases and the shop page show."),
-    "serve": ("serve:serve", "Serve the JSON API (OpenAPI document at /openapi.json) until "
-                             "stopped."),
+    "serve": ("serve:serve", "Serve the JSON API (OpenAPI at /openapi.json) and the pages "
+                             "(/seller/, /app/)."),
     "shop": ("shops:shop", "Shops."),
     "showcase": ("showcase:showcase", "A marketing link's showcase (while the link is linked "
                                       "or unlinkable)."),

@@ -26,11 +26,13 @@ from shoplink.cli.app import App
 @click.pass_obj
 def serve(app: App, host: str, port: int, workers: int, threads: int | None,
           pool_size: int | None, pool_timeout: float | None) -> None:
-    """Serve the JSON API (OpenAPI document at /openapi.json) until stopped."""
+    """Serve the JSON API (OpenAPI at /openapi.json) and the pages (/seller/, /app/)."""
     from shoplink.workflows.errors import BadInput
 
     try:
         import fastapi  # noqa: F401
+        import jinja2  # noqa: F401 - the pages' templates
+        import python_multipart  # noqa: F401 - the pages' forms
         import uvicorn
     except ImportError:
         raise BadInput("the HTTP API needs FastAPI and uvicorn: "

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows import audit, lookup, machine, rules, validate
 from shoplink.workflows.errors import BadInput, Refused, quoted
-from shoplink.workflows.machine import SLOT_STATES
+from shoplink.workflows.machine import HOLDING_STATES, SLOT_STATES
 from shoplink.workflows.models import Link
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.showcase import clear_showcase
@@ -177,12 +177,17 @@ def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> l
     with uow.reading():
         shop_id = lookup.shop(uow.session, shop_ref).id
         catch_up_for_read(uow, [shop_id], now)
-        query = (
-            sa.select(Link)
-            .where(Link.shop_id == shop_id, Link.state.in_(SLOT_STATES))
-            .order_by(Link.id)
-        )
-        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+        return slot_holders(uow.session, shop_id)
+
+
+def slot_holders(session: Session, shop_id: int) -> list[dict[str, Any]]:
+    """The caught-up shop's links in a slot-holding state, oldest first."""
+    query = (
+        sa.select(Link)
+        .where(Link.shop_id == shop_id, Link.state.in_(SLOT_STATES))
+        .order_by(Link.id)
+    )
+    return [link_view(link) for link in session.execute(query).unique().scalars()]
 
 
 def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:
@@ -190,6 +195,17 @@ def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[d
     with uow.reading():
         account_id = lookup.account(uow.session, username).id
         mine = sa.and_(Link.account_id == account_id, Link.state == "invited")
+        shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
+        catch_up_for_read(uow, list(shop_ids), now)
+        query = sa.select(Link).where(mine).order_by(Link.id.desc())
+        return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+
+
+def linked_shops(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:
+    """The links that make the account a marketing account (linked, unlinkable), newest first."""
+    with uow.reading():
+        account_id = lookup.account(uow.session, username).id
+        mine = sa.and_(Link.account_id == account_id, Link.state.in_(HOLDING_STATES))
         shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
         catch_up_for_read(uow, list(shop_ids), now)
         query = sa.select(Link).where(mine).order_by(Link.id.desc())

@@ -340,3 +340,23 @@ class WebhookAttempt(Base):
     error: Mapped[str | None] = mapped_column(sa.String(200))
     latency_ms: Mapped[float] = mapped_column(sa.Float)
     response: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class WebSession(Base):
+    """A signed-in browser of Seller Center or the TikTok app, opened with an API token.
+
+    Only the SHA-256 of the cookie's value is kept; the session ends on sign-out, and
+    with its token (revoked, or expired). `flash` holds what the next page must say.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(sa.ForeignKey("api_tokens.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flash: Mapped[Any] = mapped_column(sa.JSON)
+
+    token: Mapped[ApiToken] = relationship(lazy="joined")

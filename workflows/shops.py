@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from shoplink.workflows import audit, lookup, rules, validate
 from shoplink.workflows.audit import OPERATOR
+from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
+from shoplink.workflows.links import slot_holders
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page
@@ -47,25 +49,37 @@ def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, 
     with uow.reading():
         shop = lookup.shop(uow.session, shop_ref)
         catch_up_for_read(uow, [shop.id], now)
-        view = shop_view(shop)
-        by_state = dict(
-            uow.session.execute(
-                sa.select(Link.state, sa.func.count()).where(Link.shop_id == shop.id)
-                .group_by(Link.state)
-            ).all()
-        )
-        window = rules.window_releases(uow.session, Link.shop_id == shop.id, now)
-        view.update(
-            in_probation=bool(rules.shop_in_probation(shop, now)),
-            marketing_accounts=rules.slots_used(uow.session, shop.id, now),
-            marketing_account_limit=MAX_MARKETING_ACCOUNTS,
-            links_in_180_days=len(window),
-            link_change_limit=MAX_LINKS_IN_WINDOW,
-            next_window_release=(window[0].isoformat().replace("+00:00", "Z")
-                                 if window else None),
-            window_days=LINK_WINDOW.days,
-            links_by_state=by_state,
-        )
+        return _detail(uow, shop, now)
+
+
+def marketing_tab(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
+    """The Marketing accounts tab in one read: the shop's counts (as `show_shop`)
+    and the links holding a slot (as `marketing_accounts`)."""
+    with uow.reading():
+        shop = lookup.shop(uow.session, shop_ref)
+        catch_up_for_read(uow, [shop.id], now)
+        return {"shop": _detail(uow, shop, now), "links": slot_holders(uow.session, shop.id)}
+
+
+def _detail(uow: UnitOfWork, shop: Shop, now: datetime) -> dict[str, Any]:
+    view = shop_view(shop)
+    by_state = dict(
+        uow.session.execute(
+            sa.select(Link.state, sa.func.count()).where(Link.shop_id == shop.id)
+            .group_by(Link.state)
+        ).all()
+    )
+    window = rules.window_releases(uow.session, Link.shop_id == shop.id, now)
+    view.update(
+        in_probation=bool(rules.shop_in_probation(shop, now)),
+        marketing_accounts=rules.slots_used(uow.session, shop.id, now),
+        marketing_account_limit=MAX_MARKETING_ACCOUNTS,
+        links_in_180_days=len(window),
+        link_change_limit=MAX_LINKS_IN_WINDOW,
+        next_window_release=iso(window[0]) if window else None,
+        window_days=LINK_WINDOW.days,
+        links_by_state=by_state,
+    )
     return view
 
 

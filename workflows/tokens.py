@@ -51,7 +51,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _principal(row: ApiToken) -> Principal:
+def principal_of(row: ApiToken) -> Principal:
     if row.shop is not None:
         return Principal("seller", shop_id=row.shop.id, shop=row.shop.name)
     assert row.account is not None
@@ -61,7 +61,7 @@ def _principal(row: ApiToken) -> Principal:
 def token_view(row: ApiToken) -> dict[str, Any]:
     return {
         "id": row.id,
-        "principal": _principal(row).label,
+        "principal": principal_of(row).label,
         "created_at": iso(row.created_at),
         "last_used_at": iso(row.last_used_at),
         "revoked_at": iso(row.revoked_at),
@@ -90,7 +90,7 @@ def issue_token(uow: UnitOfWork, now: datetime, *, shop_ref: str | None = None,
             row.account = lookup.account(uow.session, username or "")
         uow.session.add(row)
         uow.session.flush()
-        view = {"id": row.id, "token": token, "principal": _principal(row).label,
+        view = {"id": row.id, "token": token, "principal": principal_of(row).label,
                 "expires_at": iso(expires_at)}
         uow.commit()
     return view
@@ -140,7 +140,7 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Principal:
             raise Unauthorized("the bearer token was revoked")
         if row.expires_at is not None and now >= row.expires_at:
             raise Unauthorized("the bearer token expired")
-        principal = _principal(row)
+        principal = principal_of(row)
         if row.last_used_at is not None and now - row.last_used_at < USE_RECORDED_EVERY:
             return principal
         uow.session.rollback()

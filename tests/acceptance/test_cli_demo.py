@@ -94,15 +94,19 @@ def test_the_human_timeline_is_an_aligned_table_in_utc():
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("time (UTC)"))
-    rows = lines[header + 1:]
+    rows = lines[header + 1:lines.index("", header)]
     assert rows[0].startswith("2026-03-02 09:00  operator")
     assert len({line.index(line.split()[2]) for line in rows}) == 1  # the actor column lines up
     assert any("refused [marketing_account_limit]" in line for line in rows)
+    assert "shoplink demo --keep DIR" in result.stdout.splitlines()[-1]
 
 
 def test_keep_leaves_a_database_to_explore_and_refuses_to_overwrite_it(tmp_path):
     kept = tmp_path / "kept"
-    assert demo("demo", "--keep", str(kept)).exit_code == 0
+    shown = demo("demo", "--keep", str(kept))
+    assert shown.exit_code == 0
+    assert f"shoplink --db sqlite:///{kept / 'demo.db'} serve" in shown.stdout
+    assert "/seller/login" in shown.stdout and "/app/login" in shown.stdout
     listed = demo("--json", "--db", f"sqlite:///{kept / 'demo.db'}", "link", "list")
     assert len(json.loads(listed.stdout)) == 8
     official = demo("--json", "--db", f"sqlite:///{kept / 'demo.db'}", "official", "show",

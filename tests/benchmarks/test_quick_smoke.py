@@ -17,10 +17,11 @@ pytestmark = pytest.mark.slow
 # PostgreSQL runs the measurements whose SQL or loading differs by backend; the rest
 # (subprocesses, the daemon, APScheduler) is exercised on SQLite, where it is cheaper.
 PER_BACKEND = {"sqlite": MEASUREMENTS,
-               "postgresql": ("sweep", "scale", "workflow", "search", "load", "webhooks")}
+               "postgresql": ("sweep", "scale", "workflow", "search", "load", "webhooks",
+                              "pages")}
 TITLES = {"sweep": "sweep", "peer": "peer:", "lateness": "lateness", "scale": "due beside",
           "workflow": "workflow:", "search": "search", "startup": "start-up", "load": "load:",
-          "webhooks": "webhooks:"}
+          "webhooks": "webhooks:", "pages": "pages:"}
 
 
 def test_every_measurement_reports_rows_with_the_documented_fields(

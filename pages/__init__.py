@@ -1,0 +1,1 @@
+"""Seller Center, the Seller app and the TikTok app: server-rendered pages."""
