@@ -1,6 +1,6 @@
 """Waking the deliverer when outbox events commit, rather than an interval later.
 
-PostgreSQL: LISTEN on the channel that migration 0007's trigger NOTIFYs at commit.
+PostgreSQL: LISTEN on the channel that migration 0008's trigger NOTIFYs at commit.
 SQLite: a cheap poll of the newest outbox id (a primary-key lookup) every `poll` seconds.
 """
 

@@ -265,9 +265,9 @@ def test_prune_removes_finished_deliveries_and_keeps_the_events_webhooks_still_n
     now = datetime.now(UTC)
     with Receiver(script=[200, 500]) as receiver:
         add_endpoint(uow(), receiver.url, ["invitation.sent"], now)
-        for name in ("alice", "bob"):
+        for name in ("alice", "bob"):  # one at a time: alice's gets the 200, bob's the 500
             invite(make_shop, make_account, uow, now, name)
-        deliverers().drain()
+            deliverers().drain()
     done, waiting = sorted(deliveries(uow), key=lambda d: d.status)
     assert (done.status, waiting.status) == ("delivered", "pending")
     later = now + timedelta(days=2)

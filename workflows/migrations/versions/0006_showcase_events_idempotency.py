@@ -8,7 +8,7 @@ Showcase changes used to be link history rows with the same from and to state, s
 outbox published a second `link.linked` for a product added. They now go to
 `showcase_events` (append-only), whose trigger publishes `showcase.product_added`,
 `showcase.product_removed` and `showcase.cleared` outbox rows, with the SKUs in
-`details` (a column 0008 adds: the trigger runs only at the newest schema); such a row
+`details` (a column 0007 adds: the trigger runs only at the newest schema); such a row
 has no history row (`history_id` null) but its `showcase_event_id`.
 Older showcase rows stay in link_events: history is append-only.
 

@@ -1,7 +1,7 @@
 """changes: account identity and business flags, token expiry, the audit log, outbox events
 of shops and accounts
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 
 Accounts gain `identity_verified` (existing ones count as verified, as `account add` does)
@@ -16,7 +16,7 @@ from alembic import op
 
 from shoplink.workflows.types import UTCDateTime
 
-revision = "0008"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

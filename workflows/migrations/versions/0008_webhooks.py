@@ -1,7 +1,7 @@
 """webhooks: endpoints, a delivery per event and endpoint, every attempt; NOTIFY on new events
 
-Revision ID: 0007
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 
 On PostgreSQL a statement trigger on outbox_events sends NOTIFY shoplink_outbox, which
 PostgreSQL delivers at commit, so a daemon LISTENing wakes the moment events are visible.
@@ -14,8 +14,8 @@ from alembic import op
 
 from shoplink.workflows.types import UTCDateTime
 
-revision = "0007"
-down_revision = "0008"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
