@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg  # noqa: F401 - loaded before freezegun patches datetime (its C extension checks it)
 import pytest
@@ -36,6 +36,14 @@ def _admin_engine() -> sa.Engine:
     return make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
+
+def unavailable(reason: str) -> NoReturn:
+    """A service or tool the test needs is missing: skip here, fail under CI=true, where
+    every test must run."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: this test must run)")
+    pytest.skip(reason)
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database, migrated, for this test session (or xdist worker)."""
@@ -44,10 +52,7 @@ def postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as failure:
-        reason = f"PostgreSQL is not reachable at {ADMIN_URL}: {str(failure.orig).strip()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " (CI=true: PostgreSQL tests must run)")
-        pytest.skip(reason)
+        unavailable(f"PostgreSQL is not reachable at {ADMIN_URL}: {str(failure.orig).strip()}")
     name = f"shoplink_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
