@@ -43,10 +43,11 @@ def apply(row: Any, wanted: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def record(session: Session, subject: str, subject_id: int, action: str, actor: str,
            at: datetime, changes: dict[str, dict[str, Any]]) -> None:
-    """Add one audit entry, unless nothing changed."""
+    """Add one audit entry, unless nothing changed (an INSERT now, not at the next flush)."""
     if changes:
-        session.add(AuditEntry(subject=subject, subject_id=subject_id, action=action,
-                               actor=actor, at=at, changes=changes))
+        session.execute(sa.insert(AuditEntry), {
+            "subject": subject, "subject_id": subject_id, "action": action, "actor": actor,
+            "at": at, "changes": changes})
 
 
 def entry_view(row: AuditEntry, names: dict[tuple[str, int], str]) -> dict[str, Any]:

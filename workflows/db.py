@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
 
 from shoplink.workflows.errors import BadInput
 
@@ -124,6 +123,3 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
 
     return engine
 
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)

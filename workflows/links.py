@@ -8,6 +8,7 @@ for `new_link`, for the rejected link it keeps).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,13 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shoplink.workflows import audit, lookup, machine, rules, validate
+from shoplink.workflows import audit, link_rows, lookup, machine, rules, validate
 from shoplink.workflows.errors import BadInput, Refused, quoted
 from shoplink.workflows.machine import HOLDING_STATES, SLOT_STATES
-from shoplink.workflows.models import Link
+from shoplink.workflows.models import Account, Link
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.showcase import clear_showcase
-from shoplink.workflows.timers import catch_up_for_read, settle
+from shoplink.workflows.timers import catch_up, catch_up_for_read, overdue
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
@@ -33,18 +34,16 @@ def new_link(uow: UnitOfWork, shop_ref: str | int, username: str, now: datetime,
     """Create the link (searched), verify it, and unless told not to, send the invitation."""
     ttl = _invitation_ttl(ttl)
     with uow:
-        shop = lookup.shop(uow.session, shop_ref)
-        account = lookup.account(uow.session, username)
-        shop = settle(uow, shop.id, now)
-        account = uow.lock_account(account.id)
-        link = Link(shop=shop, account=account)
+        shop, account = _held_shop_and_account(uow, shop_ref, username, now)
+        connection = uow.session.connection()
+        link = link_rows.Moving(shop, account, {})
         machine.start(link, actor=SELLER, now=now)
-        violations = rules.for_marketing_link(uow.session, shop, account, now)
-        machine.fire(link, "verify", actor=SELLER, now=now, violations=violations)
+        violations = rules.for_marketing_link(connection, shop, account, now)
+        machine.fire(link, "verify", actor=SELLER, now=now, violations=violations,
+                     using=link.machine)
         if link.state == "verified" and invite:
-            machine.fire(link, "invite", actor=SELLER, now=now, ttl=ttl)
-        uow.session.add(link)
-        uow.session.flush()
+            machine.fire(link, "invite", actor=SELLER, now=now, ttl=ttl, using=link.machine)
+        link_rows.insert(uow.session, link)
         view = link_view(link, history=True)
         uow.commit()
     if violations:
@@ -52,7 +51,47 @@ def new_link(uow: UnitOfWork, shop_ref: str | int, username: str, now: datetime,
     return view
 
 
-FollowUp = Callable[[Session, Link, datetime], None]
+def _held_shop_and_account(uow: UnitOfWork, shop_ref: str | int, username: str,
+                           now: datetime) -> tuple[Any, Any]:
+    """The shop and the account, held in that order, with the shop's overdue timers caught
+    up first (in their own transaction: then both are read again in a fresh one)."""
+    connection = uow.session.connection()
+    shop = link_rows.shop(connection, shop_ref, lock=True)
+    account = link_rows.account(connection, username, lock=True)
+    if overdue(connection, now, shop_ids=[shop.id]):
+        catch_up(uow, shop.id, now)
+        connection = uow.session.connection()
+        shop = link_rows.shop(connection, shop.id, lock=True)
+        account = link_rows.account(connection, account.username, lock=True)
+    return shop, account
+
+
+def _held_link(uow: UnitOfWork, key: int, now: datetime, reach: lookup.Reach | None, *,
+               with_account: bool) -> link_rows.Moving:
+    """The link, caught up and held after its shop (and its account, `with_account`).
+
+    SQLite's transaction already holds the database: the link is read once. PostgreSQL
+    reads which shop it is, then locks the shop, the account and the link in that order.
+    """
+    connection = uow.session.connection()
+    held = None
+    if connection.dialect.name == "postgresql":
+        shop_id, account_id = link_rows.owners(connection, key, reach)
+    else:
+        held = link_rows.link(connection, key, reach=reach)
+        shop_id, account_id = held.shop_id, held.account_id
+    if overdue(connection, now, shop_ids=[shop_id]):
+        catch_up(uow, shop_id, now)
+        connection, held = uow.session.connection(), None
+    if held is None:
+        link_rows.lock(connection, link_rows.SHOPS, shop_id)
+        if with_account:
+            link_rows.lock(connection, link_rows.ACCOUNTS, account_id)
+        held = link_rows.link(connection, key, lock=True)
+    return held
+
+
+FollowUp = Callable[[Session, Any, datetime], None]
 
 
 def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor: str,
@@ -64,24 +103,22 @@ def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor
     reasons (who answers, the link's state, its validators), then every linking rule."""
     key = lookup.link_id(raw_id)
     with uow:
-        shop_id = lookup.link_shop_id(uow.session, key, reach)
+        link = _held_link(uow, key, now, reach, with_account=recheck_rules)
+        connection = uow.session.connection()
         if answering is not None:  # validated once the link is known to be in reach
             answering = validate.username(answering)
             actor = f"account:{answering}"
-        shop = settle(uow, shop_id, now)
-        link = lookup.link_for_update(uow.session, key)
-        if answering is not None and answering != link.account.username:
-            lookup.account(uow.session, answering)  # an unknown account is not found
+            if answering != link.account.username:
+                link_rows.account(connection, answering)  # an unknown account is not found
         violations = []
         if recheck_rules and event in machine.allowed_events(link.state):
-            account = uow.lock_account(link.account_id)
-            violations = rules.for_marketing_link(uow.session, shop, account, now,
+            violations = rules.for_marketing_link(connection, link.shop, link.account, now,
                                                   link_id=link.id)
         machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl,
                      answering=answering)
+        link_rows.update(uow.session, link)
         if follow_up is not None:
             follow_up(uow.session, link, now)
-        uow.session.flush()
         view = link_view(link, history=True)
         uow.commit()
     return view
@@ -109,18 +146,23 @@ def accept_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime
                 follow_up=become_business)
 
 
-def become_business(session: Session, link: Link, now: datetime) -> None:
+def become_business(session: Session, link: Any, now: datetime) -> None:
     """TikTok upgrades an account to a Business account on its first link: once, for good."""
     account = link.account
     if account.business:
         return
     actor = f"account:{account.username}"
-    account.business = True
-    account.updated_at = now
+    session.execute(_business_query(), {"key": account.id, "now": now})
     audit.record(session, "account", account.id, "business upgrade", actor, now,
                  {"business": {"from": False, "to": True}})
     publish(session, "account.business_upgraded", "upgrade", actor=actor, at=now,
             shop_id=link.shop_id, account_id=account.id, details={"link_id": link.id})
+
+
+@functools.cache
+def _business_query() -> sa.Update:
+    return (sa.update(Account).where(Account.id == sa.bindparam("key"))
+            .values(business=True, updated_at=sa.bindparam("now")))
 
 
 def decline_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime, *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,6 +15,7 @@ from shoplink.workflows.errors import Refused, Violation
 from shoplink.workflows.limits import DEFAULT_INVITATION_TTL, UNLINK_LOCK
 
 if TYPE_CHECKING:
+    from shoplink.workflows.link_rows import Moving
     from shoplink.workflows.models import Link
 
 
@@ -121,10 +123,11 @@ HOLDING_STATES: tuple[str, ...] = (LinkMachine.linked.id, LinkMachine.unlinkable
 SLOT_STATES: tuple[str, ...] = (LinkMachine.invited.id, *HOLDING_STATES)
 
 
-def allowed_events(state: str) -> list[str]:
+@functools.cache
+def allowed_events(state: str) -> tuple[str, ...]:
     """Events the machine accepts in `state`, in definition order, without duplicates."""
     source = next(s for s in LinkMachine.states if s.id == state)
-    return list(dict.fromkeys(t.event for t in source.transitions))
+    return tuple(dict.fromkeys(t.event for t in source.transitions))
 
 
 def timers() -> list[Timer]:
@@ -145,13 +148,13 @@ def timers() -> list[Timer]:
     return found
 
 
-def refuse_other_account(link: Link, answering: str | None) -> None:
+def refuse_other_account(link: Link | Moving, answering: str | None) -> None:
     if answering is not None and answering != link.account.username:
         raise Refused.one("not_invitee",
                           f"link {link.id} invites @{link.account.username}, not @{answering}")
 
 
-def refuse_not_allowed(link: Link, event: str, answering: str | None) -> None:
+def refuse_not_allowed(link: Link | Moving, event: str, answering: str | None) -> None:
     """An event the link's state does not take, refused with the reason a person looks for:
     who answers [`not_invitee`], a deadline [`invitation_expired`, `unlink_too_early`],
     else the state [`invalid_transition`]."""
@@ -167,26 +170,27 @@ def refuse_not_allowed(link: Link, event: str, answering: str | None) -> None:
     raise Refused.one("invalid_transition", f"cannot {event} link {link.id}: it is {link.state}")
 
 
-def fire(link: Link, event: str, *, actor: str, now: datetime, at: datetime | None = None,
+def fire(link: Link | Moving, event: str, *, actor: str, now: datetime, at: datetime | None = None,
          violations: list[Violation] | None = None, ttl: timedelta | None = None,
-         answering: str | None = None) -> None:
+         answering: str | None = None, using: LinkMachine | None = None) -> None:
     """Apply `event` to `link` and append its history row, or refuse with the reasons.
 
     Who, when and the rules' verdict travel as the event's arguments, so a machine is
     built with no listener to register (the cheapest python-statemachine instance).
     `answering` is the account that answers an invitation; the validators check it.
+    `using` is a machine already built on `link`, for a command that fires more than once.
     """
     if event not in allowed_events(link.state):
         refuse_not_allowed(link, event, answering)
     violations = violations or []
     try:
-        LinkMachine(link).send(event, at=at or now, ttl=ttl, actor=actor, now=now,
+        (using or LinkMachine(link)).send(event, at=at or now, ttl=ttl, actor=actor, now=now,
                                violations=violations, answering=answering)
     except TransitionNotAllowed:
         raise Refused(violations) from None
 
 
-def start(link: Link, *, actor: str, now: datetime) -> None:
+def start(link: Link | Moving, *, actor: str, now: datetime) -> None:
     """Put a new link in the machine's initial state and record that it was searched."""
     link.state = LinkMachine.searched.id
     link.created_at = now

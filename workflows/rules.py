@@ -7,6 +7,7 @@ toward the 180 days while `now < linked_at + 180 days`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,16 +28,19 @@ from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.validate import NICKNAME_LIMIT
 
-
-def _at(now: datetime) -> sa.BindParameter[datetime]:
-    return sa.literal(now, UTCDateTime())
+When = datetime | sa.ColumnElement[datetime]
 
 
-def pending_invitation(now: datetime) -> sa.ColumnElement[bool]:
+def _at(now: When) -> sa.ColumnElement[datetime]:
+    """A time as SQL: a datetime bound as a literal, a bound parameter left as it is."""
+    return now if isinstance(now, sa.ColumnElement) else sa.literal(now, UTCDateTime())
+
+
+def pending_invitation(now: When) -> sa.ColumnElement[bool]:
     return sa.and_(Link.state == "invited", Link.expires_at > _at(now))
 
 
-def holds_slot(now: datetime) -> sa.ColumnElement[bool]:
+def holds_slot(now: When) -> sa.ColumnElement[bool]:
     """Links in `invited` (not yet past expiry), `linked` and `unlinkable` hold a slot.
 
     Written as `state IN (...)` first, so an index on (shop_id, state) reads only the few
@@ -46,7 +50,7 @@ def holds_slot(now: datetime) -> sa.ColumnElement[bool]:
                    sa.or_(Link.state != "invited", Link.expires_at > _at(now)))
 
 
-def is_open(now: datetime) -> sa.ColumnElement[bool]:
+def is_open(now: When) -> sa.ColumnElement[bool]:
     return sa.or_(
         Link.state.in_([s for s in OPEN_STATES if s != "invited"]), pending_invitation(now)
     )
@@ -148,17 +152,13 @@ class Neighbours:
     now: datetime
 
     @classmethod
-    def read(cls, session: Session, shop: Shop, account: Account, now: datetime,
+    def read(cls, session: Session | sa.Connection, shop: Any, account: Any, now: datetime,
              link_id: int | None) -> Neighbours:
-        linked_recently = Link.linked_at > _at(now - LINK_WINDOW)
-        query = sa.select(Link.id, Link.shop_id, Link.account_id, Link.state, Link.linked_at,
-                          Link.expires_at).where(
-            sa.or_(Link.shop_id == shop.id, Link.account_id == account.id),
-            sa.or_(holds_slot(now), is_open(now), linked_recently),
-        ).order_by(Link.id)
-        if link_id is not None:
-            query = query.where(Link.id != link_id)
-        return cls(list(session.execute(query)), shop.id, account.id, now)
+        rows = session.execute(_neighbours_query(link_id is not None), {
+            "shop_id": shop.id, "account_id": account.id, "link_id": link_id,
+            "now": now, "since": now - LINK_WINDOW,
+        })
+        return cls(list(rows), shop.id, account.id, now)
 
     def _pending(self, row: sa.Row[Any]) -> bool:
         return row.state == "invited" and row.expires_at > self.now
@@ -186,6 +186,21 @@ class Neighbours:
                     (row.state in OPEN_STATES and row.state != "invited") or self._pending(row)):
                 return row
         return None
+
+
+@functools.cache
+def _neighbours_query(excluding_link: bool) -> sa.Select[Any]:
+    """Built once: its bound parameters are the shop, the account, the link and the times."""
+    now = sa.bindparam("now", type_=UTCDateTime())
+    linked_recently = Link.linked_at > sa.bindparam("since", type_=UTCDateTime())
+    query: sa.Select[Any] = sa.select(  # type: ignore[assignment]
+        Link.id, Link.shop_id, Link.account_id, Link.state, Link.linked_at, Link.expires_at,
+    ).where(
+        sa.or_(Link.shop_id == sa.bindparam("shop_id"),
+               Link.account_id == sa.bindparam("account_id")),
+        sa.or_(holds_slot(now), is_open(now), linked_recently),
+    ).order_by(Link.id)
+    return query.where(Link.id != sa.bindparam("link_id")) if excluding_link else query
 
 
 def marketing_account_limit(shop: Shop, found: Neighbours) -> list[Violation]:
@@ -241,7 +256,7 @@ def already_linked(shop: Shop, account: Account, found: Neighbours) -> list[Viol
                       f"to shop {shop.name!r}")]
 
 
-def for_marketing_link(session: Session, shop: Shop, account: Account, now: datetime,
+def for_marketing_link(session: Session | sa.Connection, shop: Any, account: Any, now: datetime,
                        link_id: int | None = None) -> list[Violation]:
     """Every rule a link must pass to be verified, invited or accepted, in rule order; the
     links they count are read in one query."""

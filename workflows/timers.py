@@ -9,6 +9,7 @@ history INSERT, chained as CTEs.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -216,16 +217,26 @@ def next_deadline(session: Session, after: datetime | None = None) -> datetime |
     return min((f for f in found if f is not None), default=None)
 
 
-def overdue(session: Session, now: datetime, *, shop_ids: list[int] | None = None) -> bool:
+def overdue(session: Session | sa.Connection, now: datetime, *,
+            shop_ids: list[int] | None = None) -> bool:
     """Whether any timer transition is due at `now` (of these shops, or of any): one read.
 
     A read asks this first and catches up only when it must (SPEC section 2)."""
-    at = sa.literal(now, UTCDateTime())
+    params: dict[str, Any] = {"now": now}
+    if shop_ids is not None:
+        params["shop_ids"] = shop_ids
+    return bool(session.execute(_overdue_query(shop_ids is not None), params).scalar())
+
+
+@functools.cache
+def _overdue_query(of_shops: bool) -> sa.Select[Any]:
+    """Built once, with the time and the shops as bound parameters."""
+    at = sa.bindparam("now", type_=UTCDateTime())
     checks = []
     for timer in timers():
         query = sa.select(LINKS.c.id).where(LINKS.c.state == timer.source,
                                             LINKS.c[timer.deadline] <= at)
-        if shop_ids is not None:
-            query = query.where(LINKS.c.shop_id.in_(shop_ids))
+        if of_shops:
+            query = query.where(LINKS.c.shop_id.in_(sa.bindparam("shop_ids", expanding=True)))
         checks.append(sa.exists(query))
-    return bool(session.execute(sa.select(sa.or_(*checks))).scalar())
+    return sa.select(sa.or_(*checks))

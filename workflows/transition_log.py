@@ -1,7 +1,8 @@
 """One log line per committed transition of the per-link path (the commands and the API).
 
-Set-based sweeps log one line per batch instead (jobs/sweep.py). Lines are written
-after the commit, so a refused or rolled-back transition is never logged as done.
+Set-based sweeps log one line per batch instead (jobs/sweep.py). The per-link path notes
+each history row it writes on its session (`written`); the lines are logged after the
+commit, so a refused or rolled-back transition is never logged as done.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
-from shoplink.workflows.models import LinkEvent
 
 log = logging.getLogger("shoplink.transitions")
 PENDING = "shoplink.transitions"
 
 
-def _collect(session: Session, _context: Any) -> None:
-    flushed = [o for o in session.new if isinstance(o, LinkEvent)]
-    if flushed:
-        session.info.setdefault(PENDING, []).extend(flushed)
+def written(session: Session, rows: list[Any]) -> None:
+    """History rows (with their link_id) this session's transaction wrote: logged at commit."""
+    session.info.setdefault(PENDING, []).extend(rows)
 
 
 def _report(session: Session) -> None:
@@ -42,7 +41,6 @@ def _forget(session: Session, _previous: Any) -> None:
 
 def install() -> None:
     """Listen on every session (idempotent)."""
-    if not event.contains(Session, "after_flush", _collect):
-        event.listen(Session, "after_flush", _collect)
+    if not event.contains(Session, "after_commit", _report):
         event.listen(Session, "after_commit", _report)
         event.listen(Session, "after_soft_rollback", _forget)

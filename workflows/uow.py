@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from shoplink.workflows.db import READ_ONLY, session_factory
+from shoplink.workflows.db import READ_ONLY
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.models import Account, Shop
 
@@ -26,7 +26,6 @@ class UnitOfWork:
                  before_commit: Callable[[Session], None] | None = None) -> None:
         self.engine = engine
         self.before_commit = before_commit
-        self._factory: sessionmaker[Session] = session_factory(engine)
         self._read_only = False
 
     @property
@@ -34,7 +33,7 @@ class UnitOfWork:
         return self.engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self._factory()
+        self.session = Session(bind=self.engine, expire_on_commit=False)
         if self._read_only:
             self.begin_read()
         return self

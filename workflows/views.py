@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shoplink.workflows.clock import iso
 from shoplink.workflows.models import Account, Link, LinkEvent, Shop
+
+if TYPE_CHECKING:
+    from shoplink.workflows.link_rows import Moving
 
 
 def account_view(account: Account | Any) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def event_view(event: LinkEvent) -> dict[str, Any]:
     return view
 
 
-def link_view(link: Link, *, history: bool = False) -> dict[str, Any]:
+def link_view(link: Link | Moving, *, history: bool = False) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": link.id,
         "shop": link.shop.name,

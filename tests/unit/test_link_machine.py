@@ -144,7 +144,7 @@ def test_an_invitation_that_ends_without_a_link_is_final_and_stamped(event, stat
     machine.fire(link, event, actor="system", now=T)
     assert link.state == state
     assert link.ended_at == T
-    assert machine.allowed_events(link.state) == []
+    assert machine.allowed_events(link.state) == ()
 
 
 def test_the_state_groups_are_the_machines_states():

@@ -1,0 +1,217 @@
+"""A link as one command moves it: read with a few named Core statements, moved by the
+machine, written back with one UPDATE or INSERT and one INSERT of its new history.
+
+The commands that move a link are the path people wait on. The ORM's unit of work (a
+flush, the identity map, relationship loads) cost more per link than everything else
+the command does, so this path reads rows and writes them itself; the statements are
+built once, with bound parameters, because building them costs more than running them.
+Reads elsewhere (views, pages, the CLI's listings) keep the ORM models.
+
+On PostgreSQL the reads that must hold a row use FOR UPDATE, in the one lock order of
+every command: the shop, then the account, then the link. On SQLite the transaction's
+BEGIN IMMEDIATE already holds the whole database, so nothing is read twice.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shoplink.workflows import transition_log
+from shoplink.workflows.errors import NotFound, quoted
+from shoplink.workflows.lookup import MAX_ID, Reach
+from shoplink.workflows.machine import LinkMachine
+from shoplink.workflows.models import Account, Link, LinkEvent, Shop
+from shoplink.workflows.validate import username as valid_username
+
+LINKS = cast(sa.Table, Link.__table__)
+EVENTS = cast(sa.Table, LinkEvent.__table__)
+SHOPS = cast(sa.Table, Shop.__table__)
+ACCOUNTS = cast(sa.Table, Account.__table__)
+# The link's own columns the machine may change.
+MOVED_COLUMNS = ("state", "created_at", "invited_at", "expires_at", "linked_at",
+                 "unlockable_at", "ended_at")
+HISTORY_COLUMNS = ("event", "from_state", "to_state", "actor", "at", "recorded_at", "details")
+
+
+class Moving:
+    """The model the machine moves: the link's columns, its shop and account as this
+    transaction read them, its history so far and the history rows this command adds."""
+
+    state: str
+    created_at: datetime
+    invited_at: datetime | None
+    expires_at: datetime | None
+    linked_at: datetime | None
+    unlockable_at: datetime | None
+    ended_at: datetime | None
+
+    def __init__(self, shop: Any, account: Any, values: Mapping[str, Any],
+                 history: list[Any] | None = None) -> None:
+        self.id: int | None = values.get("id")
+        self.shop, self.account = shop, account
+        self.shop_id, self.account_id = shop.id, account.id
+        for column in MOVED_COLUMNS:
+            setattr(self, column, values.get(column))
+        self._read = {column: values.get(column) for column in MOVED_COLUMNS}
+        self.history: list[Any] = list(history or [])
+        self.added: list[dict[str, Any]] = []
+
+    def record(self, row: Mapping[str, Any], details: dict[str, Any] | None = None) -> None:
+        """Append the history row of one transition (machine.recorded describes it)."""
+        event = {**row, "details": details}
+        self.added.append(event)
+        self.history.append(SimpleNamespace(**event))
+
+    @functools.cached_property
+    def machine(self) -> LinkMachine:
+        """One machine per link and command, however many events the command fires."""
+        return LinkMachine(self)
+
+    def changed(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in MOVED_COLUMNS if getattr(self, c) != self._read[c]}
+
+
+def _locking(query: sa.Select[Any], dialect: str, *tables: sa.Table) -> sa.Select[Any]:
+    return query.with_for_update(of=list(tables)) if dialect == "postgresql" else query
+
+
+@functools.cache
+def _shop_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
+    query = sa.select(SHOPS).where(SHOPS.c[by] == sa.bindparam("key"))
+    return _locking(query, dialect, SHOPS) if lock else query
+
+
+@functools.cache
+def _account_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
+    query = sa.select(ACCOUNTS).where(ACCOUNTS.c[by] == sa.bindparam("key"))
+    return _locking(query, dialect, ACCOUNTS) if lock else query
+
+
+def shop(connection: sa.Connection, ref: str | int, *, lock: bool = False) -> sa.Row[Any]:
+    """The shop named by id or exact name, as lookup.shop finds it (a name of digits is
+    tried as a name, then as an id; an int is an id only); held on PostgreSQL with `lock`."""
+    dialect = connection.dialect.name
+    if isinstance(ref, int):
+        found = (connection.execute(_shop_query("id", lock, dialect), {"key": ref}).first()
+                 if 1 <= ref <= MAX_ID else None)
+        if found is None:
+            raise NotFound(f"no shop {ref}")
+        return found
+    text = str(ref).strip()
+    found = connection.execute(_shop_query("name", lock, dialect), {"key": text}).first()
+    if found is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        found = connection.execute(_shop_query("id", lock, dialect), {"key": int(text)}).first()
+    if found is None:
+        raise NotFound(f"no shop {quoted(text)}")
+    return found
+
+
+def account(connection: sa.Connection, username: str, *, lock: bool = False) -> sa.Row[Any]:
+    name = valid_username(username)
+    query = _account_query("username", lock, connection.dialect.name)
+    found = connection.execute(query, {"key": name}).first()
+    if found is None:
+        raise NotFound(f"no account @{name}")
+    return found
+
+
+def lock(connection: sa.Connection, table: sa.Table, key: int) -> None:
+    """PostgreSQL: hold one row of the shops or accounts until commit (SQLite holds all)."""
+    if connection.dialect.name == "postgresql":
+        query = _shop_query if table is SHOPS else _account_query
+        connection.execute(query("id", True, "postgresql"), {"key": key})
+
+
+@functools.cache
+def _link_query(lock: bool, dialect: str) -> sa.Select[Any]:
+    """The link with its shop, its account and its history, one row per history row."""
+    shop = SHOPS.alias("shop")
+    account = ACCOUNTS.alias("account")
+    query = (
+        sa.select(LINKS, *(c.label(f"shop__{c.name}") for c in shop.c),
+                  *(c.label(f"account__{c.name}") for c in account.c),
+                  *(EVENTS.c[name].label(f"event__{name}") for name in HISTORY_COLUMNS))
+        .join(shop, shop.c.id == LINKS.c.shop_id)
+        .join(account, account.c.id == LINKS.c.account_id)
+        .outerjoin(EVENTS, EVENTS.c.link_id == LINKS.c.id)
+        .where(LINKS.c.id == sa.bindparam("key"))
+        .order_by(EVENTS.c.id)
+    )
+    return _locking(query, dialect, LINKS) if lock else query
+
+
+def link(connection: sa.Connection, key: int, *, lock: bool = False,
+         reach: Reach | None = None) -> Moving:
+    """The link, with what the machine and the answer need; outside `reach`, not found."""
+    rows = connection.execute(_link_query(lock, connection.dialect.name), {"key": key}).all()
+    if not rows or (reach is not None and not reach.allows(rows[0].shop_id,
+                                                             rows[0].account_id)):
+        raise NotFound(f"no link {key}")
+    first = rows[0]._mapping
+    shop = SimpleNamespace(**{c.name: first[f"shop__{c.name}"] for c in SHOPS.c})
+    account = SimpleNamespace(**{c.name: first[f"account__{c.name}"] for c in ACCOUNTS.c})
+    history = [SimpleNamespace(**{name: row._mapping[f"event__{name}"] for name in HISTORY_COLUMNS})
+               for row in rows if row.event__event is not None]
+    return Moving(shop, account, dict(first), history)
+
+
+@functools.cache
+def _shop_of_link_query() -> sa.Select[Any]:
+    return sa.select(LINKS.c.shop_id, LINKS.c.account_id).where(LINKS.c.id == sa.bindparam("key"))
+
+
+def owners(connection: sa.Connection, key: int,
+           reach: Reach | None = None) -> tuple[int, int]:
+    """A link's shop and account, read without locking so they can be locked first."""
+    found = connection.execute(_shop_of_link_query(), {"key": key}).first()
+    if found is None or (reach is not None and not reach.allows(found.shop_id,
+                                                                found.account_id)):
+        raise NotFound(f"no link {key}")
+    return int(found.shop_id), int(found.account_id)
+
+
+@functools.cache
+def _insert_query() -> sa.Insert:
+    return sa.insert(LINKS).returning(LINKS.c.id)
+
+
+@functools.cache
+def _update_query() -> sa.Update:
+    return (sa.update(LINKS).where(LINKS.c.id == sa.bindparam("key"))
+            .values({column: sa.bindparam(f"new_{column}") for column in MOVED_COLUMNS}))
+
+
+def insert(session: Session, moving: Moving) -> None:
+    """Write a new link and its history; the link gets its id."""
+    connection = session.connection()
+    values = {column: getattr(moving, column) for column in MOVED_COLUMNS}
+    moving.id = connection.execute(
+        _insert_query(), {"shop_id": moving.shop_id, "account_id": moving.account_id, **values}
+    ).scalar_one()
+    _insert_history(session, moving)
+
+
+def update(session: Session, moving: Moving) -> None:
+    """Write what the machine changed on a link, and its new history."""
+    connection = session.connection()
+    if moving.changed():
+        values = {f"new_{column}": getattr(moving, column) for column in MOVED_COLUMNS}
+        connection.execute(_update_query(), {"key": moving.id, **values})
+    _insert_history(session, moving)
+
+
+def _insert_history(session: Session, moving: Moving) -> None:
+    """The rows the machine recorded, in one statement; each is logged once committed."""
+    if moving.added:
+        rows = [{"link_id": moving.id, **row} for row in moving.added]
+        session.connection().execute(sa.insert(EVENTS), rows)
+        transition_log.written(session, [SimpleNamespace(**row) for row in rows])
+        moving.added = []
+
