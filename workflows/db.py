@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
 
 from shoplink.workflows.errors import BadInput
 
@@ -19,6 +20,9 @@ URL_VARIABLE = "SHOPLINK_DATABASE_URL"
 # An execution option of a connection whose transaction only reads: on SQLite it begins
 # deferred (a snapshot, no write lock), so reads never queue behind each other or writes.
 READ_ONLY = "shoplink_read_only"
+# Where a SQLite connection remembers its page cache's size while widen_page_cache holds it
+# wider; it shrinks back when the connection returns to the pool.
+CACHE_BEFORE = "shoplink_cache_size_before"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -116,6 +120,12 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
             info["write_turn"] = turn.acquire(timeout=BUSY_SECONDS)
 
     @event.listens_for(engine, "checkin")
+    def _shrink_cache(dbapi_connection: Any, record: Any) -> None:
+        before = record.info.pop(CACHE_BEFORE, None) if record is not None else None
+        if before is not None and dbapi_connection is not None:
+            dbapi_connection.execute(f"PRAGMA cache_size={int(before)}")
+
+    @event.listens_for(engine, "checkin")
     @event.listens_for(engine, "invalidate")
     def _end_turn(_dbapi_connection: Any, record: Any, *_: Any) -> None:
         if record is not None and record.info.pop("write_turn", False):
@@ -123,3 +133,20 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
 
     return engine
 
+
+def widen_page_cache(session: Session, kibibytes: int) -> None:
+    """On SQLite, let the session's connection cache up to `kibibytes` of pages until it
+    goes back to the pool, where its cache shrinks back to its usual size, freeing them.
+
+    For a transaction that dirties more pages than SQLite's 2 MB default holds (a sweep's
+    batch): past it, SQLite spills dirty pages into the WAL mid-transaction and reads them
+    back. The size is a bound (pages are allocated as they are read); what is written and
+    when it is synced do not change, so durability does not either.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    pooled = session.connection().connection
+    sqlite: Any = pooled.driver_connection
+    if CACHE_BEFORE not in pooled.info:
+        pooled.info[CACHE_BEFORE] = sqlite.execute("PRAGMA cache_size").fetchone()[0]
+    sqlite.execute(f"PRAGMA cache_size=-{int(kibibytes)}")

@@ -144,3 +144,28 @@ def test_jobs_run_due_refuses_a_bad_batch_size(run_cli, option):
     result = run_cli("jobs", "run-due", *option, json=True)
     assert result.exit_code == 2
     assert json.loads(result.stderr)["error"]["code"] == "bad_input"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's page cache
+def test_a_sweep_batch_gets_a_wide_sqlite_page_cache_and_gives_it_back(
+        engine, two_timers, monkeypatch):
+    """A batch's pages fit in its cache (no spilling to the WAL beside a large backlog), and
+    a long-running daemon's pooled connection does not keep that memory between batches."""
+    import shoplink.jobs.sweep as sweeping
+
+    during = []
+    real_apply_due = sweeping.apply_due
+
+    def apply_due(session, *args, **kwargs):
+        during.append(session.execute(sa.text("PRAGMA cache_size")).scalar())
+        return real_apply_due(session, *args, **kwargs)
+
+    monkeypatch.setattr(sweeping, "apply_due", apply_due)
+    with engine.connect() as connection:
+        usual = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    with freeze_time(DEADLINE):
+        assert sweep(engine, utc_now()).total == 2
+    assert during and set(during) == {-sweeping.BATCH_CACHE_KIB}
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == usual
+    assert states(engine) == {two_timers["expire"]: "expired", two_timers["unlock"]: "unlinkable"}
