@@ -193,8 +193,8 @@ def main() -> None:
     finally:
         # The command is done and the process ends here. Hide every object from the
         # garbage collector first: at exit it would otherwise traverse all of SQLAlchemy's
-        # and the models' objects looking for cycles, a tenth of a database command's wall
-        # time (docs/performance.md). Only the console script does this: commands run
+        # and the models' objects looking for cycles, about a fifth of a database command's
+        # wall time (docs/performance.md). Only the console script does this: commands run
         # in-process (tests, the demo) keep their collector as it is.
         gc.freeze()
 
