@@ -66,7 +66,7 @@ def list_links(
 @router.get("/marketing-accounts", response_model=list[schemas.Link])
 def marketing_accounts(who: Seller) -> JSONResponse:
     """The Marketing accounts tab: the links holding one of the shop's slots."""
-    from shoplink.workflows.links import marketing_accounts as load
+    from shoplink.workflows.marketing import marketing_accounts as load
 
     return JSONResponse(load(who.uow(), who.principal.shop_id or 0, who.now))
 

@@ -136,7 +136,7 @@ def list_(app: App, shop_ref: str | None, states: tuple[str, ...], limit: int) -
 @click.pass_obj
 def marketing(app: App, shop_ref: str) -> None:
     """The Marketing accounts tab: links holding one of the shop's slots."""
-    from shoplink.workflows.links import marketing_accounts
+    from shoplink.workflows.marketing import marketing_accounts
 
     rows = marketing_accounts(app.uow(read=True), shop_ref, app.now())
     emit(app, rows, lambda r: table(r, MARKETING_COLUMNS, "no marketing accounts"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import Any
@@ -187,7 +188,15 @@ def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool, log_form
 
 
 def main() -> None:
-    cli(prog_name="shoplink")
+    try:
+        cli(prog_name="shoplink")
+    finally:
+        # The command is done and the process ends here. Hide every object from the
+        # garbage collector first: at exit it would otherwise traverse all of SQLAlchemy's
+        # and the models' objects looking for cycles, about a fifth of a database command's
+        # wall time (docs/performance.md). Only the console script does this: commands run
+        # in-process (tests, the demo) keep their collector as it is.
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from shoplink.jobs.sweep import Swept
 from shoplink.workflows.errors import BadInput
-from shoplink.workflows.machine import timers
+from shoplink.workflows.vocabulary import TIMERS
 
 LATENESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -30,7 +30,7 @@ class Metrics:
         self.transitions = Counter(
             "shoplink_transitions_applied", "Timer transitions applied by this daemon.",
             ["event"], registry=self.registry)
-        for timer in timers():
+        for timer in TIMERS:
             self.transitions.labels(event=timer.event)
         self.sweep_duration = Histogram(
             "shoplink_sweep_duration_seconds", "Wall time of each sweep, all batches.",

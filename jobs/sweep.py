@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from shoplink.workflows.db import widen_page_cache
-from shoplink.workflows.machine import timers
 from shoplink.workflows.timers import apply_due
 from shoplink.workflows.uow import UnitOfWork
+from shoplink.workflows.vocabulary import TIMERS
 
 # Rows of each event per transaction. Per-batch commits are what a sweep pays over one
 # transaction (SQLite rewrites each dirtied index page into the WAL at every commit), so
@@ -38,7 +38,7 @@ class Swept:
     """What one sweep changed: transitions per event, the number of committed batches and
     how late each batch was (its `now` minus its oldest deadline), what metrics count."""
 
-    counts: dict[str, int] = field(default_factory=lambda: {t.event: 0 for t in timers()})
+    counts: dict[str, int] = field(default_factory=lambda: {t.event: 0 for t in TIMERS})
     batches: int = 0
     lateness: list[float] = field(default_factory=list)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shoplink.workflows import accounts, links, shops
+from shoplink.workflows import accounts, links, marketing, shops
 from shoplink.workflows.clock import iso
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.errors import Refused
@@ -136,7 +136,7 @@ def script(demo: Demo, workdir: Path) -> None:
     demo.wait(hours=48, minutes=5)
     demo.step(f"account:{fifth}", f"link accept {invited['id']}",
               lambda: links.accept_link(demo.uow(), invited["id"], fifth, demo.now), _link)
-    demo.step(seller, "marketing", lambda: links.marketing_accounts(demo.uow(), SHOP, demo.now),
+    demo.step(seller, "marketing", lambda: marketing.marketing_accounts(demo.uow(), SHOP, demo.now),
               lambda rows: f"{len(rows)} marketing accounts: "
                            + ", ".join(f"@{r['account']} ({r['state']})" for r in rows))
     changes(demo)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows import audit, link_rows, lookup, machine, rules, validate
 from shoplink.workflows.errors import BadInput, Refused, quoted
-from shoplink.workflows.machine import HOLDING_STATES, SLOT_STATES
+from shoplink.workflows.machine import HOLDING_STATES
 from shoplink.workflows.models import Account, Link
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.showcase import clear_showcase
@@ -212,24 +212,6 @@ def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | int | None = N
         if wanted:
             query = query.where(Link.state.in_(wanted))
         return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
-
-
-def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
-    """The Marketing accounts tab: the links holding one of the shop's four slots."""
-    with uow.reading():
-        shop_id = lookup.shop(uow.session, shop_ref).id
-        catch_up_for_read(uow, [shop_id], now)
-        return slot_holders(uow.session, shop_id)
-
-
-def slot_holders(session: Session, shop_id: int) -> list[dict[str, Any]]:
-    """The caught-up shop's links in a slot-holding state, oldest first."""
-    query = (
-        sa.select(Link)
-        .where(Link.shop_id == shop_id, Link.state.in_(SLOT_STATES))
-        .order_by(Link.id)
-    )
-    return [link_view(link) for link in session.execute(query).unique().scalars()]
 
 
 def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
@@ -13,6 +12,8 @@ from statemachine.exceptions import TransitionNotAllowed
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import Refused, Violation
 from shoplink.workflows.limits import DEFAULT_INVITATION_TTL, UNLINK_LOCK
+from shoplink.workflows.vocabulary import SYSTEM as SYSTEM
+from shoplink.workflows.vocabulary import TIMER_DEADLINES, Timer, entered, recorded
 
 if TYPE_CHECKING:
     from shoplink.workflows.link_rows import Moving
@@ -74,45 +75,12 @@ class LinkMachine(StateMachine):
                                    at=at, now=now), details=details)
 
 
-V = TypeVar("V")
-
-
-def entered(target: str, at: V) -> dict[str, V | str]:
-    """What entering `target` at `at` writes on the link beyond its own dates: the state,
-    and `ended_at` for a final one. The machine's hook and the sweeps' SQL both use it
-    (`at` is a datetime there, a column expression here)."""
-    values: dict[str, V | str] = {"state": target}
-    if target in FINAL_STATES:
-        values["ended_at"] = at
-    return values
-
-
-def recorded(event: str, source: str | None, target: str, *, actor: str, at: V,
-             now: V) -> dict[str, V | str | None]:
-    """The history row of one transition, for the machine and for the sweeps' SQL alike:
-    `at` is when it took effect (a timer's deadline), `now` when it was written."""
-    return {"event": event, "from_state": source, "to_state": target, "actor": actor,
-            "at": at, "recorded_at": now}
-
-
-@dataclass(frozen=True)
-class Timer:
-    """A transition the clock fires: `event` moves `source` to `target` at `deadline`."""
-
-    event: str
-    source: str
-    target: str
-    deadline: str
-    ends_link: bool
-
-
-TIMER_DEADLINES = {"expire": "expires_at", "unlock": "unlockable_at"}
-# Who fires a timer transition, in its history row.
-SYSTEM = "system"
 # The events by which the invited account answers; only it may send them.
 ANSWERS = ("accept", "decline")
 
-# The link's vocabulary: every module imports these groups, none restates them.
+# The link's vocabulary, read from the machine. Paths that fire no event (reads, sweeps)
+# import vocabulary's copies instead, which a test keeps equal to these; nothing else
+# restates them.
 STATES: tuple[str, ...] = tuple(s.id for s in LinkMachine.states)
 FINAL_STATES: tuple[str, ...] = tuple(s.id for s in LinkMachine.states if s.final)
 # A link still open: another to the same shop and account is refused (`already_linked`).

@@ -15,13 +15,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def current_revision(engine: Engine) -> str | None:
-    """A read: on SQLite it takes no write lock (every command and /healthz asks)."""
+    """A read: on SQLite it takes no write lock (every command and /healthz asks).
+
+    One query when the schema exists (every command's start pays for it); only when it
+    fails is the catalogue asked whether the table is missing (an empty database)."""
     from shoplink.workflows.db import READ_ONLY
 
     with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
-        if not sa.inspect(connection).has_table("alembic_version"):
+        try:
+            return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        except sa.exc.DBAPIError:
+            connection.rollback()  # PostgreSQL: the failed statement ended the transaction
+            if sa.inspect(connection).has_table("alembic_version"):
+                raise
             return None
-        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:

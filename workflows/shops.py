@@ -12,7 +12,7 @@ from shoplink.workflows.audit import OPERATOR
 from shoplink.workflows.clock import iso
 from shoplink.workflows.errors import BadInput, Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
-from shoplink.workflows.links import slot_holders
+from shoplink.workflows.marketing import slot_holders
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page

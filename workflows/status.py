@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
 from shoplink.workflows.db import make_engine, missing_file, parse_url, redact
-from shoplink.workflows.machine import STATES, timers
 from shoplink.workflows.models import DaemonHeartbeat, Link
 from shoplink.workflows.schema import HEAD_REVISION, current_revision
 from shoplink.workflows.timers import next_deadline
 from shoplink.workflows.types import UTCDateTime
+from shoplink.workflows.vocabulary import STATES, TIMERS
 
 LINKS = Link.__table__
 # A daemon that has not beaten for this long is reported as silent (crashed or stuck).
@@ -43,7 +43,7 @@ def backlog(session: Session, now: datetime) -> dict[str, Any]:
     """Overdue timer transitions not applied yet (a sweep or a command will catch them up)."""
     counts: dict[str, int] = {}
     oldest: datetime | None = None
-    for timer in timers():
+    for timer in TIMERS:
         deadline = LINKS.c[timer.deadline]
         count, first = session.execute(
             sa.select(sa.func.count(), sa.func.min(deadline)).where(

@@ -17,11 +17,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shoplink.workflows.machine import SYSTEM, Timer, entered, recorded, timers
 from shoplink.workflows.models import Link, LinkEvent, OutboxEvent, Shop
 from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
 from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.uow import UnitOfWork
+from shoplink.workflows.vocabulary import SYSTEM, TIMERS, Timer, entered, recorded
 
 LINKS = cast(sa.Table, Link.__table__)
 EVENTS = cast(sa.Table, LinkEvent.__table__)
@@ -150,7 +150,7 @@ def apply_due(session: Session, now: datetime, *, shop_id: int | None = None,
     Each history row's `at` is the deadline; `recorded_at` is `now`. The caller commits.
     """
     applied = Applied()
-    for timer in timers():
+    for timer in TIMERS:
         if session.get_bind().dialect.name == "postgresql":
             count, oldest = _apply_postgresql(session, timer, now, shop_id, limit, skip_locked)
         else:
@@ -206,7 +206,7 @@ def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime
 def next_deadline(session: Session, after: datetime | None = None) -> datetime | None:
     """The earliest deadline of any pending timer (only those later than `after`, if given)."""
     candidates = []
-    for timer in timers():
+    for timer in TIMERS:
         deadline = LINKS.c[timer.deadline]
         query = sa.select(sa.func.min(deadline)).where(LINKS.c.state == timer.source)
         if after is not None:
@@ -233,7 +233,7 @@ def _overdue_query(of_shops: bool) -> sa.Select[Any]:
     """Built once, with the time and the shops as bound parameters."""
     at = sa.bindparam("now", type_=UTCDateTime())
     checks = []
-    for timer in timers():
+    for timer in TIMERS:
         query = sa.select(LINKS.c.id).where(LINKS.c.state == timer.source,
                                             LINKS.c[timer.deadline] <= at)
         if of_shops:

@@ -1,5 +1,6 @@
-"""Start-up cost: `--help` imports no database or scheduler library, and ordinary commands
-never load Alembic or APScheduler while the schema is current (SPEC performance notes)."""
+"""Start-up cost: `--help` imports no database or scheduler library, ordinary commands
+never load Alembic or APScheduler while the schema is current (SPEC performance notes), and
+a read such as the Marketing accounts tab loads only what it shows (issue 12)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ try:
 except SystemExit as exit:
     code = exit.code
 loaded = sorted({name.split(".")[0] for name in sys.modules} & set(json.loads(%r)))
+modules = sorted(name for name in sys.modules if name.startswith(("shoplink.", "sqlalchemy.")))
 with open(%r, "w") as out:
-    json.dump({"code": code, "loaded": loaded}, out)
+    json.dump({"code": code, "loaded": loaded, "modules": modules}, out)
 """
 
 
 def probe(tmp_path: Path, *args: str) -> dict:
-    """Run `shoplink ARGS` in a fresh interpreter; its exit code and the heavy modules loaded."""
+    """Run `shoplink ARGS` in a fresh interpreter: its exit code, the heavy libraries loaded,
+    and every shoplink and SQLAlchemy module loaded."""
     report = tmp_path / f"probe-{os.getpid()}-{len(list(tmp_path.iterdir()))}.json"
     code = PROBE % (json.dumps(sorted(HEAVY)), str(report))
     env = {**os.environ, "SHOPLINK_DATABASE_URL": "sqlite:///" + str(tmp_path / "unused.db")}
@@ -44,7 +47,7 @@ def probe(tmp_path: Path, *args: str) -> dict:
                          ids=lambda a: " ".join(a))
 def test_help_and_version_import_no_database_or_scheduler_library(tmp_path, args):
     result = probe(tmp_path, *args)
-    assert result == {"code": 0, "loaded": []}
+    assert (result["code"], result["loaded"]) == (0, [])
     assert not (tmp_path / "unused.db").exists()
 
 
@@ -56,6 +59,26 @@ def test_ordinary_commands_do_not_load_alembic_or_apscheduler_on_a_current_schem
     result = probe(tmp_path, "--db", database_url, *args)
     assert result["code"] == 0
     assert not {"alembic", "apscheduler"} & set(result["loaded"])
+
+
+# What the Marketing accounts tab does not use: the link machine (python-statemachine) and
+# the commands' module, the tables it never reads, and another backend's SQLAlchemy dialect.
+OFF_THE_READ_PATH = {"shoplink.workflows.links", "shoplink.workflows.machine",
+                     "shoplink.workflows.rules", "shoplink.workflows.models_access",
+                     "shoplink.workflows.models_operations", "shoplink.workflows.models_showcase",
+                     "shoplink.workflows.models_webhooks"}
+
+
+@pytest.mark.slow
+def test_the_marketing_tab_loads_neither_the_link_machine_nor_tables_it_does_not_show(
+        tmp_path, database_url, run_cli):
+    run_cli("shop", "add", "Acme")
+    result = probe(tmp_path, "--db", database_url, "marketing", "Acme")
+    assert result["code"] == 0
+    assert not {"alembic", "apscheduler", "statemachine", "httpx"} & set(result["loaded"])
+    assert not OFF_THE_READ_PATH & set(result["modules"])
+    other_dialect = "postgresql" if database_url.startswith("sqlite") else "sqlite"
+    assert f"sqlalchemy.dialects.{other_dialect}" not in result["modules"]
 
 
 @pytest.mark.slow

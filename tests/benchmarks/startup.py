@@ -3,7 +3,9 @@
 `shoplink --help` should cost little more than `python -c "import click"` (nothing
 heavy imported); `shoplink marketing SHOP` on a small database is compared with
 `python -c "import click, sqlalchemy.orm"`, the least a database command must load.
-Runs alternate between the commands; the median of each is reported.
+Runs alternate between the commands; the median of each is reported. Two reference rows
+say what no shoplink change can remove: the backend's dialect and driver, and how much of
+the baseline is the interpreter's garbage collection at exit, which `shoplink` skips.
 """
 
 from __future__ import annotations
@@ -41,11 +43,17 @@ def run(ctx: Context) -> None:
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     load_links(engine, due=2, future=4, shop_count=1)
     engine.dispose()
+    driver = ("psycopg, sqlalchemy.dialects.postgresql" if ctx.backend == "postgresql"
+              else "sqlite3, sqlalchemy.dialects.sqlite")
     commands = {
         "click": [sys.executable, "-c", "import click"],
         "help": [*shoplink(), "--help"],
         "orm": [sys.executable, "-c", "import click, sqlalchemy.orm"],
         "marketing": [*shoplink(), "--db", url, "marketing", "Shop 1"],
+        # References: the backend's dialect and driver, which any database command loads,
+        # and the baseline skipping its exit-time garbage collection as `shoplink` does.
+        "driver": [sys.executable, "-c", f"import click, sqlalchemy.orm, {driver}"],
+        "frozen": [sys.executable, "-c", "import gc, click, sqlalchemy.orm; gc.freeze()"],
     }
     for command in commands.values():  # warm the file cache and the .pyc files, untimed
         wall(command)
@@ -59,3 +67,10 @@ def run(ctx: Context) -> None:
     ctx.rows.append(Row.compare(
         'start-up: `shoplink marketing SHOP` vs `python -c "import click, sqlalchemy.orm"`',
         ctx.backend, ms["marketing"], ms["orm"], "ms", most=COMMAND_TARGET))
+    ctx.rows.append(Row.compare(
+        "reference: `import click, sqlalchemy.orm` and the backend's dialect and driver, "
+        "vs without", ctx.backend, ms["driver"], ms["orm"], "ms"))
+    ctx.rows.append(Row.compare(
+        "what-if: `shoplink marketing SHOP` vs `import click, sqlalchemy.orm` skipping its "
+        "exit-time garbage collection too (gc.freeze)", ctx.backend, ms["marketing"],
+        ms["frozen"], "ms"))

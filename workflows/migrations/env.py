@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from shoplink.workflows.models import Base
+from shoplink.workflows.models import Base, declare_all
 
+declare_all()  # autogenerate compares every table, not only those imported so far
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
 with context.begin_transaction():
