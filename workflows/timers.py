@@ -9,6 +9,7 @@ history INSERT, chained as CTEs.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -220,12 +221,21 @@ def overdue(session: Session, now: datetime, *, shop_ids: list[int] | None = Non
     """Whether any timer transition is due at `now` (of these shops, or of any): one read.
 
     A read asks this first and catches up only when it must (SPEC section 2)."""
-    at = sa.literal(now, UTCDateTime())
+    if shop_ids is None:
+        return bool(session.execute(_overdue_statement(False), {"now": now}).scalar())
+    statement = _overdue_statement(True)
+    return bool(session.execute(statement, {"now": now, "shop_ids": shop_ids}).scalar())
+
+
+@functools.lru_cache(maxsize=2)
+def _overdue_statement(of_shops: bool) -> sa.Select:
+    """The question `overdue` asks, built once: every request asks it first."""
+    at = sa.bindparam("now", type_=UTCDateTime())
     checks = []
     for timer in timers():
         query = sa.select(LINKS.c.id).where(LINKS.c.state == timer.source,
                                             LINKS.c[timer.deadline] <= at)
-        if shop_ids is not None:
-            query = query.where(LINKS.c.shop_id.in_(shop_ids))
+        if of_shops:
+            query = query.where(LINKS.c.shop_id.in_(sa.bindparam("shop_ids", expanding=True)))
         checks.append(sa.exists(query))
-    return bool(session.execute(sa.select(sa.or_(*checks))).scalar())
+    return sa.select(sa.or_(*checks))
