@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from shoplink.workflows import lookup, validate
 from shoplink.workflows.clock import iso
-from shoplink.workflows.db import READ_ONLY
+from shoplink.workflows.db import single_read
 from shoplink.workflows.errors import BadInput, NotFound, Unauthorized, quoted
 from shoplink.workflows.models import Account, ApiToken, Shop
 from shoplink.workflows.types import UTCDateTime
@@ -127,14 +127,14 @@ def list_tokens(uow: UnitOfWork) -> list[dict[str, Any]]:
 def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Principal:
     """The principal of a live token; anything else is Unauthorized.
 
-    A read: one statement on a connection of its own, no ORM session (it runs before every
-    request). The token's use is written only when the last one recorded is a minute old
+    A read of one statement (`db.single_read`), no ORM session: it runs before every
+    request. The token's use is written only when the last one recorded is a minute old
     (USE_RECORDED_EVERY), in a short transaction of its own, so requests do not queue
     behind one another to say that they happened."""
     token_id, dot, _secret = token.partition(".")
     if not dot or len(token_id) != ID_LENGTH or len(token) > 200:
         raise Unauthorized("the bearer token is not valid")
-    with uow.engine.connect().execution_options(**_ONE_READ[uow.dialect]) as connection:
+    with single_read(uow.engine) as connection:
         row = connection.execute(_TOKEN_READ, {"token_id": token_id}).first()
     if row is None or not hmac.compare_digest(row.token_hash, _hash(token)):
         raise Unauthorized("the bearer token is not valid")
@@ -171,7 +171,3 @@ def _token_read() -> sa.Select:
 
 
 _TOKEN_READ = _token_read()
-# One statement needs no transaction around it: on PostgreSQL none is begun (no BEGIN and
-# ROLLBACK round trips); SQLite's read-only BEGIN takes no lock and costs no round trip.
-_ONE_READ: dict[str, dict[str, Any]] = {"postgresql": {"isolation_level": "AUTOCOMMIT"},
-                                        "sqlite": {READ_ONLY: True}}
