@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from shoplink.workflows import lookup, validate
 from shoplink.workflows.account_changes import OPERATOR, update
 from shoplink.workflows.clock import as_utc
+from shoplink.workflows.db import single_read
 from shoplink.workflows.errors import BadInput, Refused, Violation, quoted
 from shoplink.workflows.models import Account
 from shoplink.workflows.records import read_rows
@@ -142,16 +143,17 @@ def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[s
     """Exact matches of username or nickname first, then prefix matches; case-insensitive.
 
     One statement of four index range scans, each stopped at `limit`: fast at a million
-    rows. A prefix is read as an open range (`>= key`) in index order and cut here where
-    the prefix ends, so no planner can mistake it for a few rows to fetch and sort.
+    rows, read with no session (`db.single_read`). A prefix is read as an open range
+    (`>= key`) in index order and cut here where the prefix ends, so no planner can mistake
+    it for a few rows to fetch and sort.
     """
     validate.positive(limit, "--limit")
     key = validate.search_key(query).removeprefix("@")
     if not key:
         raise BadInput("search query must not be blank")
     views: dict[int, dict[str, Any]] = {}
-    with uow.reading():
-        for row in uow.session.execute(_search_statement(limit), {"key": key}):
+    with single_read(uow.engine) as connection:
+        for row in connection.execute(_search_statement(limit), {"key": key}):
             prefix_of = row.username if row.rank == 2 else row.nickname_key
             if row.rank >= 2 and not prefix_of.startswith(key):
                 continue

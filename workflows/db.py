@@ -134,6 +134,17 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     return engine
 
 
+def single_read(engine: Engine) -> sa.Connection:
+    """A connection for one statement that only reads (`with single_read(engine) as c:`).
+
+    No session, and on PostgreSQL no transaction: one statement sees one snapshot anyway,
+    so the BEGIN and ROLLBACK round trips are saved. SQLite reads under a deferred BEGIN
+    (no lock, no round trip). Every request authenticates so; a search reads so."""
+    options: dict[str, Any] = ({"isolation_level": "AUTOCOMMIT"}
+                               if engine.dialect.name == "postgresql" else {READ_ONLY: True})
+    return engine.connect().execution_options(**options)
+
+
 def widen_page_cache(session: Session, kibibytes: int) -> None:
     """On SQLite, let the session's connection cache up to `kibibytes` of pages until it
     goes back to the pool, where its cache shrinks back to its usual size, freeing them.

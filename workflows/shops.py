@@ -63,16 +63,16 @@ def marketing_tab(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, An
 
 def _detail(uow: UnitOfWork, shop: Shop, now: datetime) -> dict[str, Any]:
     view = shop_view(shop)
-    by_state = dict(
-        uow.session.execute(
-            sa.select(Link.state, sa.func.count()).where(Link.shop_id == shop.id)
-            .group_by(Link.state)
-        ).all()
-    )
+    # The links by state and the slots held (rules.holds_slot) in one read of the shop's links.
+    counts = uow.session.execute(
+        sa.select(Link.state, sa.func.count(), sa.func.count().filter(rules.holds_slot(now)))
+        .where(Link.shop_id == shop.id).group_by(Link.state)
+    ).all()
+    by_state = {state: count for state, count, _ in counts}
     window = rules.window_releases(uow.session, Link.shop_id == shop.id, now)
     view.update(
         in_probation=bool(rules.shop_in_probation(shop, now)),
-        marketing_accounts=rules.slots_used(uow.session, shop.id, now),
+        marketing_accounts=sum(holding for _, _, holding in counts),
         marketing_account_limit=MAX_MARKETING_ACCOUNTS,
         links_in_180_days=len(window),
         link_change_limit=MAX_LINKS_IN_WINDOW,

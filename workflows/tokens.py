@@ -17,8 +17,9 @@ import sqlalchemy as sa
 
 from shoplink.workflows import lookup, validate
 from shoplink.workflows.clock import iso
+from shoplink.workflows.db import single_read
 from shoplink.workflows.errors import BadInput, NotFound, Unauthorized, quoted
-from shoplink.workflows.models import ApiToken
+from shoplink.workflows.models import Account, ApiToken, Shop
 from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.uow import UnitOfWork
 
@@ -126,27 +127,47 @@ def list_tokens(uow: UnitOfWork) -> list[dict[str, Any]]:
 def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Principal:
     """The principal of a live token; anything else is Unauthorized.
 
-    A read: the token's use is written only when the last one recorded is a minute old
+    A read of one statement (`db.single_read`), no ORM session: it runs before every
+    request. The token's use is written only when the last one recorded is a minute old
     (USE_RECORDED_EVERY), in a short transaction of its own, so requests do not queue
     behind one another to say that they happened."""
     token_id, dot, _secret = token.partition(".")
     if not dot or len(token_id) != ID_LENGTH or len(token) > 200:
         raise Unauthorized("the bearer token is not valid")
-    with uow.reading():
-        row = uow.session.get(ApiToken, token_id)
-        if row is None or not hmac.compare_digest(row.token_hash, _hash(token)):
-            raise Unauthorized("the bearer token is not valid")
-        if row.revoked_at is not None:
-            raise Unauthorized("the bearer token was revoked")
-        if row.expires_at is not None and now >= row.expires_at:
-            raise Unauthorized("the bearer token expired")
-        principal = principal_of(row)
-        if row.last_used_at is not None and now - row.last_used_at < USE_RECORDED_EVERY:
-            return principal
-        uow.session.rollback()
-        a_minute_ago = sa.literal(now - USE_RECORDED_EVERY, UTCDateTime())
-        stale = sa.or_(TOKENS.c.last_used_at.is_(None), TOKENS.c.last_used_at <= a_minute_ago)
-        uow.session.execute(sa.update(TOKENS).where(TOKENS.c.id == token_id, stale)
-                            .values(last_used_at=now))
-        uow.commit()
+    with single_read(uow.engine) as connection:
+        row = connection.execute(_TOKEN_READ, {"token_id": token_id}).first()
+    if row is None or not hmac.compare_digest(row.token_hash, _hash(token)):
+        raise Unauthorized("the bearer token is not valid")
+    if row.revoked_at is not None:
+        raise Unauthorized("the bearer token was revoked")
+    if row.expires_at is not None and now >= row.expires_at:
+        raise Unauthorized("the bearer token expired")
+    if row.shop_id is not None:
+        principal = Principal("seller", shop_id=row.shop_id, shop=row.shop_name)
+    else:
+        principal = Principal("account", account_id=row.account_id, username=row.username)
+    if row.last_used_at is not None and now - row.last_used_at < USE_RECORDED_EVERY:
+        return principal
+    a_minute_ago = sa.literal(now - USE_RECORDED_EVERY, UTCDateTime())
+    stale = sa.or_(TOKENS.c.last_used_at.is_(None), TOKENS.c.last_used_at <= a_minute_ago)
+    with uow.engine.begin() as connection:
+        connection.execute(sa.update(TOKENS).where(TOKENS.c.id == token_id, stale)
+                           .values(last_used_at=now))
     return principal
+
+
+def _token_read() -> sa.Select:
+    """What authenticate needs of a token, its shop and its account, in one read."""
+    shops, accounts = cast(sa.Table, Shop.__table__), cast(sa.Table, Account.__table__)
+    return (
+        sa.select(TOKENS.c.token_hash, TOKENS.c.revoked_at, TOKENS.c.expires_at,
+                  TOKENS.c.last_used_at, shops.c.id.label("shop_id"),
+                  shops.c.name.label("shop_name"), accounts.c.id.label("account_id"),
+                  accounts.c.username)
+        .select_from(TOKENS.outerjoin(shops, shops.c.id == TOKENS.c.shop_id)
+                     .outerjoin(accounts, accounts.c.id == TOKENS.c.account_id))
+        .where(TOKENS.c.id == sa.bindparam("token_id"))
+    )
+
+
+_TOKEN_READ = _token_read()

@@ -19,7 +19,7 @@ from tests.benchmarks.harness import Context, Row, Sizes
 from tests.benchmarks.report import table, write_json
 
 MEASUREMENTS = ("sweep", "peer", "lateness", "scale", "workflow", "search", "startup", "load",
-                "webhooks", "pages")
+                "per_request", "webhooks", "pages")
 
 
 class MeasurementsFailed(Exception):

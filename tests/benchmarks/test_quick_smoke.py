@@ -17,11 +17,11 @@ pytestmark = pytest.mark.slow
 # PostgreSQL runs the measurements whose SQL or loading differs by backend; the rest
 # (subprocesses, the daemon, APScheduler) is exercised on SQLite, where it is cheaper.
 PER_BACKEND = {"sqlite": MEASUREMENTS,
-               "postgresql": ("sweep", "scale", "workflow", "search", "load", "webhooks",
-                              "pages")}
+               "postgresql": ("sweep", "scale", "workflow", "search", "load",
+                              "per_request", "webhooks", "pages")}
 TITLES = {"sweep": "sweep", "peer": "peer:", "lateness": "lateness", "scale": "due beside",
           "workflow": "workflow:", "search": "search", "startup": "start-up", "load": "load:",
-          "webhooks": "webhooks:", "pages": "pages:"}
+          "per_request": "one request in process:", "webhooks": "webhooks:", "pages": "pages:"}
 
 
 def test_every_measurement_reports_rows_with_the_documented_fields(
