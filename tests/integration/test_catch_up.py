@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from shoplink.workflows import rules
 from shoplink.workflows.clock import iso
-from shoplink.workflows.links import list_links, marketing_accounts, new_link, show_link
+from shoplink.workflows.links import list_links, new_link, show_link
+from shoplink.workflows.marketing import marketing_accounts
 from shoplink.workflows.models import Link, Shop
 from shoplink.workflows.shops import show_shop
 from tests.conftest import T0
