@@ -23,12 +23,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shoplink.workflows import transition_log
-from shoplink.workflows.errors import NotFound, quoted
-from shoplink.workflows.lookup import MAX_ID, Reach
+from shoplink.workflows import lookup, transition_log
+from shoplink.workflows.errors import NotFound
+from shoplink.workflows.lookup import Reach
 from shoplink.workflows.machine import LinkMachine
 from shoplink.workflows.models import Account, Link, LinkEvent, Shop
-from shoplink.workflows.validate import username as valid_username
 
 LINKS = cast(sa.Table, Link.__table__)
 EVENTS = cast(sa.Table, LinkEvent.__table__)
@@ -78,54 +77,10 @@ class Moving:
         return {c: getattr(self, c) for c in MOVED_COLUMNS if getattr(self, c) != self._read[c]}
 
 
-def _locking(query: sa.Select[Any], dialect: str, *tables: sa.Table) -> sa.Select[Any]:
-    return query.with_for_update(of=list(tables)) if dialect == "postgresql" else query
-
-
-@functools.cache
-def _shop_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
-    query = sa.select(SHOPS).where(SHOPS.c[by] == sa.bindparam("key"))
-    return _locking(query, dialect, SHOPS) if lock else query
-
-
-@functools.cache
-def _account_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
-    query = sa.select(ACCOUNTS).where(ACCOUNTS.c[by] == sa.bindparam("key"))
-    return _locking(query, dialect, ACCOUNTS) if lock else query
-
-
-def shop(connection: sa.Connection, ref: str | int, *, lock: bool = False) -> sa.Row[Any]:
-    """The shop named by id or exact name, as lookup.shop finds it (a name of digits is
-    tried as a name, then as an id; an int is an id only); held on PostgreSQL with `lock`."""
-    dialect = connection.dialect.name
-    if isinstance(ref, int):
-        found = (connection.execute(_shop_query("id", lock, dialect), {"key": ref}).first()
-                 if 1 <= ref <= MAX_ID else None)
-        if found is None:
-            raise NotFound(f"no shop {ref}")
-        return found
-    text = str(ref).strip()
-    found = connection.execute(_shop_query("name", lock, dialect), {"key": text}).first()
-    if found is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-        found = connection.execute(_shop_query("id", lock, dialect), {"key": int(text)}).first()
-    if found is None:
-        raise NotFound(f"no shop {quoted(text)}")
-    return found
-
-
-def account(connection: sa.Connection, username: str, *, lock: bool = False) -> sa.Row[Any]:
-    name = valid_username(username)
-    query = _account_query("username", lock, connection.dialect.name)
-    found = connection.execute(query, {"key": name}).first()
-    if found is None:
-        raise NotFound(f"no account @{name}")
-    return found
-
-
 def lock(connection: sa.Connection, table: sa.Table, key: int) -> None:
     """PostgreSQL: hold one row of the shops or accounts until commit (SQLite holds all)."""
     if connection.dialect.name == "postgresql":
-        query = _shop_query if table is SHOPS else _account_query
+        query = lookup.shop_query if table is SHOPS else lookup.account_query
         connection.execute(query("id", True, "postgresql"), {"key": key})
 
 
@@ -144,7 +99,7 @@ def _link_query(lock: bool, dialect: str) -> sa.Select[Any]:
         .where(LINKS.c.id == sa.bindparam("key"))
         .order_by(EVENTS.c.id)
     )
-    return _locking(query, dialect, LINKS) if lock else query
+    return lookup.locking(query, dialect, LINKS) if lock else query
 
 
 def link(connection: sa.Connection, key: int, *, lock: bool = False,

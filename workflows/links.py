@@ -56,13 +56,13 @@ def _held_shop_and_account(uow: UnitOfWork, shop_ref: str | int, username: str,
     """The shop and the account, held in that order, with the shop's overdue timers caught
     up first (in their own transaction: then both are read again in a fresh one)."""
     connection = uow.session.connection()
-    shop = link_rows.shop(connection, shop_ref, lock=True)
-    account = link_rows.account(connection, username, lock=True)
+    shop = lookup.shop_row(connection, shop_ref, lock=True)
+    account = lookup.account_row(connection, username, lock=True)
     if overdue(connection, now, shop_ids=[shop.id]):
         catch_up(uow, shop.id, now)
         connection = uow.session.connection()
-        shop = link_rows.shop(connection, shop.id, lock=True)
-        account = link_rows.account(connection, account.username, lock=True)
+        shop = lookup.shop_row(connection, shop.id, lock=True)
+        account = lookup.account_row(connection, account.username, lock=True)
     return shop, account
 
 
@@ -109,7 +109,7 @@ def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor
             answering = validate.username(answering)
             actor = f"account:{answering}"
             if answering != link.account.username:
-                link_rows.account(connection, answering)  # an unknown account is not found
+                lookup.account_row(connection, answering)  # an unknown account is not found
         violations = []
         if recheck_rules and event in machine.allowed_events(link.state):
             violations = rules.for_marketing_link(connection, link.shop, link.account, now,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -11,6 +13,8 @@ from shoplink.workflows import validate
 from shoplink.workflows.errors import BadInput, NotFound, quoted
 from shoplink.workflows.models import Account, Link, Shop
 
+SHOPS = cast(sa.Table, Shop.__table__)
+ACCOUNTS = cast(sa.Table, Account.__table__)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (PostgreSQL raises)
 
 
@@ -60,6 +64,55 @@ def shop(session: Session, ref: str | int) -> Shop:
 def account(session: Session, username: str) -> Account:
     name = validate.username(username)
     found = session.execute(sa.select(Account).where(Account.username == name)).scalar()
+    if found is None:
+        raise NotFound(f"no account @{name}")
+    return found
+
+
+def locking(query: sa.Select[Any], dialect: str, *tables: sa.Table) -> sa.Select[Any]:
+    return query.with_for_update(of=list(tables)) if dialect == "postgresql" else query
+
+
+@functools.cache
+def shop_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
+    """The shop by `by` (id or name), with its official account's username."""
+    official = ACCOUNTS.alias("official")
+    query = (sa.select(SHOPS, official.c.username.label("official_username"))
+             .outerjoin(official, official.c.id == SHOPS.c.official_account_id)
+             .where(SHOPS.c[by] == sa.bindparam("key")))
+    return locking(query, dialect, SHOPS) if lock else query
+
+
+@functools.cache
+def account_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
+    query = sa.select(ACCOUNTS).where(ACCOUNTS.c[by] == sa.bindparam("key"))
+    return locking(query, dialect, ACCOUNTS) if lock else query
+
+
+def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False) -> sa.Row[Any]:
+    """`shop` as a Core row (with `official_username`), for the paths people wait on;
+    held until commit on PostgreSQL with `lock` (SQLite's writers hold the database)."""
+    dialect = connection.dialect.name
+    if isinstance(ref, int):
+        found = (connection.execute(shop_query("id", lock, dialect), {"key": ref}).first()
+                 if 1 <= ref <= MAX_ID else None)
+        if found is None:
+            raise NotFound(f"no shop {ref}")
+        return found
+    text = str(ref).strip()
+    found = connection.execute(shop_query("name", lock, dialect), {"key": text}).first()
+    if found is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        found = connection.execute(shop_query("id", lock, dialect), {"key": int(text)}).first()
+    if found is None:
+        raise NotFound(f"no shop {quoted(text)}")
+    return found
+
+
+def account_row(connection: sa.Connection, username: str, *, lock: bool = False) -> sa.Row[Any]:
+    """`account` as a Core row; held until commit on PostgreSQL with `lock`."""
+    name = validate.username(username)
+    query = account_query("username", lock, connection.dialect.name)
+    found = connection.execute(query, {"key": name}).first()
     if found is None:
         raise NotFound(f"no account @{name}")
     return found

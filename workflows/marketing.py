@@ -7,33 +7,45 @@ holds the commands that change links.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
-from shoplink.workflows.models import Link
+from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.timers import catch_up_for_read
 from shoplink.workflows.uow import UnitOfWork
-from shoplink.workflows.views import link_view
+from shoplink.workflows.views import listed_link_view
 from shoplink.workflows.vocabulary import SLOT_STATES
 
 
 def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
     """The Marketing accounts tab: the links holding one of the shop's four slots."""
     with uow.reading():
-        shop_id = lookup.shop(uow.session, shop_ref).id
+        shop_id = lookup.shop_row(uow.session.connection(), shop_ref).id
         catch_up_for_read(uow, [shop_id], now)
-        return slot_holders(uow.session, shop_id)
+        return slot_holders(uow.session.connection(), shop_id)
 
 
-def slot_holders(session: Session, shop_id: int) -> list[dict[str, Any]]:
+def slot_holders(connection: sa.Connection, shop_id: int) -> list[dict[str, Any]]:
     """The caught-up shop's links in a slot-holding state, oldest first."""
-    query = (
-        sa.select(Link)
-        .where(Link.shop_id == shop_id, Link.state.in_(SLOT_STATES))
-        .order_by(Link.id)
+    rows = connection.execute(_slot_holders_query(), {"shop_id": shop_id})
+    return [listed_link_view(row) for row in rows]
+
+
+@functools.cache
+def _slot_holders_query() -> sa.Select[Any]:
+    """Built once: the links with their shop's name and account's names, one read."""
+    links, shops, accounts = (cast(sa.Table, m.__table__) for m in (Link, Shop, Account))
+    return (
+        sa.select(links, shops.c.name.label("shop_name"),
+                  accounts.c.username.label("account_username"),
+                  accounts.c.nickname.label("account_nickname"),
+                  accounts.c.email.label("account_email"))
+        .join(shops, shops.c.id == links.c.shop_id)
+        .join(accounts, accounts.c.id == links.c.account_id)
+        .where(links.c.shop_id == sa.bindparam("shop_id"), links.c.state.in_(SLOT_STATES))
+        .order_by(links.c.id)
     )
-    return [link_view(link) for link in session.execute(query).unique().scalars()]

@@ -63,22 +63,19 @@ def slots_used(session: Session, shop_id: int, now: datetime, exclude: int | Non
     return session.execute(query).scalar_one()
 
 
-def window_entries(session: Session, owner: sa.ColumnElement[bool], now: datetime,
+def window_entries(session: Session | sa.Connection, owner: str, key: int, now: datetime,
                    exclude: int | None = None) -> list[tuple[datetime, bool]]:
-    """Each link counted in the 180-day window: when it stops counting, and whether it is
-    a pending invitation (which stops counting sooner if it ends unanswered), soonest first.
+    """Each link of the shop or account (`owner` is "shop_id" or "account_id", `key` its id)
+    counted in the 180-day window: when it stops counting, and whether it is a pending
+    invitation (which stops counting sooner if it ends unanswered), soonest first.
 
     A link linked within the window counts until `linked_at + 180 days`; a pending
     invitation counts until it ends, at `expires_at` at the latest.
     """
-    # Two disjoint reads (a pending invitation has no linked_at), each on its own index,
-    # rather than one OR that would scan every past link of the shop or account.
-    reads = []
-    for counted in (Link.linked_at > _at(now - LINK_WINDOW), pending_invitation(now)):
-        read = sa.select(Link.linked_at, Link.expires_at).where(owner, counted)
-        reads.append(read if exclude is None else read.where(Link.id != exclude))
+    params = {"key": key, "now": now, "since": now - LINK_WINDOW, "exclude": exclude}
     entries = []
-    for linked_at, expires_at in session.execute(sa.union_all(*reads)):
+    for linked_at, expires_at in session.execute(_window_query(owner, exclude is not None),
+                                                 params):
         if linked_at is not None:
             entries.append((linked_at + LINK_WINDOW, False))
         elif expires_at is not None:  # always: a pending invitation has its expires_at
@@ -86,10 +83,24 @@ def window_entries(session: Session, owner: sa.ColumnElement[bool], now: datetim
     return sorted(entries)
 
 
-def window_releases(session: Session, owner: sa.ColumnElement[bool], now: datetime,
+@functools.cache
+def _window_query(owner: str, excluding: bool) -> sa.CompoundSelect:
+    """Built once. Two disjoint reads (a pending invitation has no linked_at), each on its
+    own index, rather than one OR that would scan every past link of the shop or account."""
+    now = sa.bindparam("now", type_=UTCDateTime())
+    since = sa.bindparam("since", type_=UTCDateTime())
+    reads = []
+    for counted in (Link.linked_at > since, pending_invitation(now)):
+        read = sa.select(Link.linked_at, Link.expires_at).where(
+            getattr(Link, owner) == sa.bindparam("key"), counted)
+        reads.append(read.where(Link.id != sa.bindparam("exclude")) if excluding else read)
+    return sa.union_all(*reads)
+
+
+def window_releases(session: Session | sa.Connection, owner: str, key: int, now: datetime,
                     exclude: int | None = None) -> list[datetime]:
     """When each link counted in the 180-day window stops counting, soonest first."""
-    return [release for release, _ in window_entries(session, owner, now, exclude)]
+    return [release for release, _ in window_entries(session, owner, key, now, exclude)]
 
 
 def adult_from(born: date) -> date | None:

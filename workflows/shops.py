@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page
 from shoplink.workflows.timers import catch_up_for_read, settle
+from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view, shop_view
 
@@ -47,7 +49,7 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
 def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
     with uow.reading():
-        shop = lookup.shop(uow.session, shop_ref)
+        shop = lookup.shop_row(uow.session.connection(), shop_ref)
         catch_up_for_read(uow, [shop.id], now)
         return _detail(uow, shop, now)
 
@@ -56,20 +58,18 @@ def marketing_tab(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, An
     """The Marketing accounts tab in one read: the shop's counts (as `show_shop`)
     and the links holding a slot (as `marketing_accounts`)."""
     with uow.reading():
-        shop = lookup.shop(uow.session, shop_ref)
+        shop = lookup.shop_row(uow.session.connection(), shop_ref)
         catch_up_for_read(uow, [shop.id], now)
-        return {"shop": _detail(uow, shop, now), "links": slot_holders(uow.session, shop.id)}
+        connection = uow.session.connection()
+        return {"shop": _detail(uow, shop, now), "links": slot_holders(connection, shop.id)}
 
 
-def _detail(uow: UnitOfWork, shop: Shop, now: datetime) -> dict[str, Any]:
+def _detail(uow: UnitOfWork, shop: Any, now: datetime) -> dict[str, Any]:
     view = shop_view(shop)
-    # The links by state and the slots held (rules.holds_slot) in one read of the shop's links.
-    counts = uow.session.execute(
-        sa.select(Link.state, sa.func.count(), sa.func.count().filter(rules.holds_slot(now)))
-        .where(Link.shop_id == shop.id).group_by(Link.state)
-    ).all()
+    connection = uow.session.connection()
+    counts = connection.execute(_counts_query(), {"shop_id": shop.id, "now": now}).all()
     by_state = {state: count for state, count, _ in counts}
-    window = rules.window_releases(uow.session, Link.shop_id == shop.id, now)
+    window = rules.window_releases(connection, "shop_id", shop.id, now)
     view.update(
         in_probation=bool(rules.shop_in_probation(shop, now)),
         marketing_accounts=sum(holding for _, _, holding in counts),
@@ -81,6 +81,14 @@ def _detail(uow: UnitOfWork, shop: Shop, now: datetime) -> dict[str, Any]:
         links_by_state=by_state,
     )
     return view
+
+
+@functools.cache
+def _counts_query() -> sa.Select[str, int, int]:
+    """The shop's links by state and the slots they hold (rules.holds_slot), in one read."""
+    held = rules.holds_slot(sa.bindparam("now", type_=UTCDateTime()))
+    return (sa.select(Link.state, sa.func.count(), sa.func.count().filter(held))
+            .where(Link.shop_id == sa.bindparam("shop_id")).group_by(Link.state))
 
 
 def update_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime, *, name: str | None = None,

@@ -25,14 +25,18 @@ def account_view(account: Account | Any) -> dict[str, Any]:
     }
 
 
-def shop_view(shop: Shop) -> dict[str, Any]:
-    official = shop.official_account
+def shop_view(shop: Shop | Any) -> dict[str, Any]:
+    """A Shop, or a row of its columns with `official_username` (lookup.shop_row)."""
+    if isinstance(shop, Shop):
+        official = shop.official_account.username if shop.official_account else None
+    else:
+        official = shop.official_username
     return {
         "id": shop.id,
         "name": shop.name,
         "region": shop.region,
         "probation_ends_at": iso(shop.probation_ends_at),
-        "official_account": official.username if official else None,
+        "official_account": official,
     }
 
 
@@ -48,6 +52,26 @@ def event_view(event: LinkEvent) -> dict[str, Any]:
     if event.details:
         view["details"] = event.details
     return view
+
+
+def listed_link_view(row: Any) -> dict[str, Any]:
+    """`link_view` of a row read with the link's columns and its shop's name and account's
+    username, nickname and email labelled `shop_name`, `account_username`... (a listing)."""
+    return {
+        "id": row.id,
+        "shop": row.shop_name,
+        "shop_id": row.shop_id,
+        "account": row.account_username,
+        "nickname": row.account_nickname or None,
+        "email": row.account_email or None,
+        "state": row.state,
+        "created_at": iso(row.created_at),
+        "invited_at": iso(row.invited_at),
+        "expires_at": iso(row.expires_at),
+        "linked_at": iso(row.linked_at),
+        "unlockable_at": iso(row.unlockable_at),
+        "ended_at": iso(row.ended_at),
+    }
 
 
 def link_view(link: Link | Moving, *, history: bool = False) -> dict[str, Any]:
