@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -15,6 +16,7 @@ from shoplink.workflows.models import Account, Link, Shop
 
 SHOPS = cast(sa.Table, Shop.__table__)
 ACCOUNTS = cast(sa.Table, Account.__table__)
+T = TypeVar("T")
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (PostgreSQL raises)
 
 
@@ -47,15 +49,23 @@ def shop(session: Session, ref: str | int) -> Shop:
     """SHOP is an id or an exact name; a name made of digits is tried as a name too.
 
     An int is an id only (the API passes its caller's shop id)."""
+    return _find_shop(
+        ref, lambda key: session.get(Shop, key),
+        lambda name: session.execute(sa.select(Shop).where(Shop.name == name)).unique().scalar())
+
+
+def _find_shop(ref: str | int, by_id: Callable[[int], T | None],
+               by_name: Callable[[str], T | None]) -> T:
+    """The one reading of SHOP, for the ORM and the Core lookups alike."""
     if isinstance(ref, int):
-        found_by_id = session.get(Shop, ref) if 1 <= ref <= MAX_ID else None
+        found_by_id = by_id(ref) if 1 <= ref <= MAX_ID else None
         if found_by_id is None:
             raise NotFound(f"no shop {ref}")
         return found_by_id
     text = str(ref).strip()
-    found = session.execute(sa.select(Shop).where(Shop.name == text)).unique().scalar()
+    found = by_name(text)
     if found is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-        found = session.get(Shop, int(text))
+        found = by_id(int(text))
     if found is None:
         raise NotFound(f"no shop {quoted(text)}")
     return found
@@ -93,19 +103,10 @@ def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False) -
     """`shop` as a Core row (with `official_username`), for the paths people wait on;
     held until commit on PostgreSQL with `lock` (SQLite's writers hold the database)."""
     dialect = connection.dialect.name
-    if isinstance(ref, int):
-        found = (connection.execute(shop_query("id", lock, dialect), {"key": ref}).first()
-                 if 1 <= ref <= MAX_ID else None)
-        if found is None:
-            raise NotFound(f"no shop {ref}")
-        return found
-    text = str(ref).strip()
-    found = connection.execute(shop_query("name", lock, dialect), {"key": text}).first()
-    if found is None and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-        found = connection.execute(shop_query("id", lock, dialect), {"key": int(text)}).first()
-    if found is None:
-        raise NotFound(f"no shop {quoted(text)}")
-    return found
+    return _find_shop(
+        ref,
+        lambda key: connection.execute(shop_query("id", lock, dialect), {"key": key}).first(),
+        lambda name: connection.execute(shop_query("name", lock, dialect), {"key": name}).first())
 
 
 def account_row(connection: sa.Connection, username: str, *, lock: bool = False) -> sa.Row[Any]:
