@@ -23,7 +23,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shoplink.workflows import lookup, transition_log
+from shoplink.workflows import lookup, timers, transition_log
 from shoplink.workflows.errors import NotFound
 from shoplink.workflows.lookup import Reach
 from shoplink.workflows.machine import LinkMachine
@@ -36,7 +36,8 @@ ACCOUNTS = cast(sa.Table, Account.__table__)
 # The link's own columns the machine may change.
 MOVED_COLUMNS = ("state", "created_at", "invited_at", "expires_at", "linked_at",
                  "unlockable_at", "ended_at")
-HISTORY_COLUMNS = ("event", "from_state", "to_state", "actor", "at", "recorded_at", "details")
+# A history row as the sweeps write it (without its link_id), and its details.
+HISTORY_COLUMNS = (*timers.HISTORY_COLUMNS[1:], "details")
 
 
 class Moving:
@@ -118,14 +119,14 @@ def link(connection: sa.Connection, key: int, *, lock: bool = False,
 
 
 @functools.cache
-def _shop_of_link_query() -> sa.Select[Any]:
+def _owners_query() -> sa.Select[Any]:
     return sa.select(LINKS.c.shop_id, LINKS.c.account_id).where(LINKS.c.id == sa.bindparam("key"))
 
 
 def owners(connection: sa.Connection, key: int,
            reach: Reach | None = None) -> tuple[int, int]:
     """A link's shop and account, read without locking so they can be locked first."""
-    found = connection.execute(_shop_of_link_query(), {"key": key}).first()
+    found = connection.execute(_owners_query(), {"key": key}).first()
     if found is None or (reach is not None and not reach.allows(found.shop_id,
                                                                 found.account_id)):
         raise NotFound(f"no link {key}")

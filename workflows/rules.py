@@ -56,13 +56,6 @@ def is_open(now: When) -> sa.ColumnElement[bool]:
     )
 
 
-def slots_used(session: Session, shop_id: int, now: datetime, exclude: int | None = None) -> int:
-    query = sa.select(sa.func.count()).where(Link.shop_id == shop_id, holds_slot(now))
-    if exclude is not None:
-        query = query.where(Link.id != exclude)
-    return session.execute(query).scalar_one()
-
-
 def window_entries(session: Session | sa.Connection, owner: str, key: int, now: datetime,
                    exclude: int | None = None) -> list[tuple[datetime, bool]]:
     """Each link of the shop or account (`owner` is "shop_id" or "account_id", `key` its id)

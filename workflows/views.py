@@ -57,31 +57,27 @@ def event_view(event: LinkEvent) -> dict[str, Any]:
 def listed_link_view(row: Any) -> dict[str, Any]:
     """`link_view` of a row read with the link's columns and its shop's name and account's
     username, nickname and email labelled `shop_name`, `account_username`... (a listing)."""
-    return {
-        "id": row.id,
-        "shop": row.shop_name,
-        "shop_id": row.shop_id,
-        "account": row.account_username,
-        "nickname": row.account_nickname or None,
-        "email": row.account_email or None,
-        "state": row.state,
-        "created_at": iso(row.created_at),
-        "invited_at": iso(row.invited_at),
-        "expires_at": iso(row.expires_at),
-        "linked_at": iso(row.linked_at),
-        "unlockable_at": iso(row.unlockable_at),
-        "ended_at": iso(row.ended_at),
-    }
+    return _link_fields(row, row.shop_name, row.account_username, row.account_nickname,
+                        row.account_email)
 
 
 def link_view(link: Link | Moving, *, history: bool = False) -> dict[str, Any]:
-    view: dict[str, Any] = {
+    view = _link_fields(link, link.shop.name, link.account.username, link.account.nickname,
+                        link.account.email)
+    if history:
+        view["history"] = [event_view(e) for e in link.history]
+    return view
+
+
+def _link_fields(link: Any, shop: str, username: str, nickname: str | None,
+                 email: str | None) -> dict[str, Any]:
+    return {
         "id": link.id,
-        "shop": link.shop.name,
+        "shop": shop,
         "shop_id": link.shop_id,
-        "account": link.account.username,
-        "nickname": link.account.nickname or None,
-        "email": link.account.email or None,
+        "account": username,
+        "nickname": nickname or None,
+        "email": email or None,
         "state": link.state,
         "created_at": iso(link.created_at),
         "invited_at": iso(link.invited_at),
@@ -90,6 +86,3 @@ def link_view(link: Link | Moving, *, history: bool = False) -> dict[str, Any]:
         "unlockable_at": iso(link.unlockable_at),
         "ended_at": iso(link.ended_at),
     }
-    if history:
-        view["history"] = [event_view(e) for e in link.history]
-    return view
