@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from shoplink.workflows import lookup, timers, transition_log
 from shoplink.workflows.errors import NotFound
 from shoplink.workflows.lookup import Reach
-from shoplink.workflows.machine import LinkMachine
 from shoplink.workflows.models import Account, Link, LinkEvent, Shop
 
 LINKS = cast(sa.Table, Link.__table__)
@@ -68,11 +67,6 @@ class Moving:
         event = {**row, "details": details}
         self.added.append(event)
         self.history.append(SimpleNamespace(**event))
-
-    @functools.cached_property
-    def machine(self) -> LinkMachine:
-        """One machine per link and command, however many events the command fires."""
-        return LinkMachine(self)
 
     def changed(self) -> dict[str, Any]:
         return {c: getattr(self, c) for c in MOVED_COLUMNS if getattr(self, c) != self._read[c]}

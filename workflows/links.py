@@ -39,10 +39,9 @@ def new_link(uow: UnitOfWork, shop_ref: str | int, username: str, now: datetime,
         link = link_rows.Moving(shop, account, {})
         machine.start(link, actor=SELLER, now=now)
         violations = rules.for_marketing_link(connection, shop, account, now)
-        machine.fire(link, "verify", actor=SELLER, now=now, violations=violations,
-                     using=link.machine)
+        machine.fire(link, "verify", actor=SELLER, now=now, violations=violations)
         if link.state == "verified" and invite:
-            machine.fire(link, "invite", actor=SELLER, now=now, ttl=ttl, using=link.machine)
+            machine.fire(link, "invite", actor=SELLER, now=now, ttl=ttl)
         link_rows.insert(uow.session, link)
         view = link_view(link, history=True)
         uow.commit()

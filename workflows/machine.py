@@ -20,6 +20,28 @@ if TYPE_CHECKING:
     from shoplink.workflows.models import Link
 
 
+class Seat:
+    """What a machine moves: the link in its seat, there for one event at a time.
+
+    Building a python-statemachine instance (resolving every callback by name) costs more
+    than sending it an event, so machines are kept and reused: the link changes, the
+    machine stays. The machine reads and writes the state through the seat.
+    """
+
+    __slots__ = ("link",)
+
+    def __init__(self, link: Any) -> None:
+        self.link = link
+
+    @property
+    def state(self) -> Any:
+        return self.link.state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.link.state = value
+
+
 class LinkMachine(StateMachine):
     """One link's life, from the seller's search to its end."""
 
@@ -43,26 +65,30 @@ class LinkMachine(StateMachine):
     unlock = linked.to(unlinkable)
     unlink = unlinkable.to(unlinked)
 
+    model: Seat
+
     def on_enter_invited(self, at: datetime, ttl: timedelta | None = None) -> None:
-        self.model.invited_at = at
-        self.model.expires_at = at + (DEFAULT_INVITATION_TTL if ttl is None else ttl)
+        link = self.model.link
+        link.invited_at = at
+        link.expires_at = at + (DEFAULT_INVITATION_TTL if ttl is None else ttl)
 
     def on_enter_linked(self, at: datetime) -> None:
-        self.model.linked_at = at
-        self.model.unlockable_at = at + UNLINK_LOCK
+        link = self.model.link
+        link.linked_at = at
+        link.unlockable_at = at + UNLINK_LOCK
 
     def on_enter_state(self, state: State, at: datetime | None = None) -> None:
         if at is not None:
             for column, value in entered(state.id, at).items():
                 if column != "state":  # the machine sets the state itself
-                    setattr(self.model, column, value)
+                    setattr(self.model.link, column, value)
 
     def rules_hold(self, violations: list[Violation] | None = None) -> bool:
         return not violations
 
     def answered_by_invitee(self, answering: str | None = None) -> None:
         """Only the invited account accepts or declines [`not_invitee`]."""
-        refuse_other_account(self.model, answering)
+        refuse_other_account(self.model.link, answering)
 
     def after_transition(self, event_data: Any, source: State, target: State, at: datetime,
                          actor: str, now: datetime,
@@ -71,7 +97,7 @@ class LinkMachine(StateMachine):
         details: dict[str, Any] | None = None
         if target.id == "rejected":
             details = {"rules": [v.as_dict() for v in violations or []]}
-        self.model.record(recorded(event_data.event.id, source.id, target.id, actor=actor,
+        self.model.link.record(recorded(event_data.event.id, source.id, target.id, actor=actor,
                                    at=at, now=now), details=details)
 
 
@@ -138,24 +164,38 @@ def refuse_not_allowed(link: Link | Moving, event: str, answering: str | None) -
     raise Refused.one("invalid_transition", f"cannot {event} link {link.id}: it is {link.state}")
 
 
+# Machines at rest, each in a seat with no link; a thread takes one, sends, gives it back.
+# list.pop and list.append are atomic, so no two threads ever hold the same machine.
+_idle: list[LinkMachine] = []
+
+
 def fire(link: Link | Moving, event: str, *, actor: str, now: datetime, at: datetime | None = None,
          violations: list[Violation] | None = None, ttl: timedelta | None = None,
-         answering: str | None = None, using: LinkMachine | None = None) -> None:
+         answering: str | None = None) -> None:
     """Apply `event` to `link` and append its history row, or refuse with the reasons.
 
-    Who, when and the rules' verdict travel as the event's arguments, so a machine is
-    built with no listener to register (the cheapest python-statemachine instance).
-    `answering` is the account that answers an invitation; the validators check it.
-    `using` is a machine already built on `link`, for a command that fires more than once.
+    Who, when and the rules' verdict travel as the event's arguments, so a machine holds
+    nothing of one event for the next. `answering` is the account that answers an
+    invitation; the validators check it. The machine comes from the idle ones and goes
+    back only after an event that left the link open: a machine that raised, or whose link
+    reached a final state (its engine stops there), is dropped.
     """
     if event not in allowed_events(link.state):
         refuse_not_allowed(link, event, answering)
     violations = violations or []
     try:
-        (using or LinkMachine(link)).send(event, at=at or now, ttl=ttl, actor=actor, now=now,
-                               violations=violations, answering=answering)
+        machine = _idle.pop()
+        machine.model.link = link
+    except IndexError:
+        machine = LinkMachine(Seat(link))
+    try:
+        machine.send(event, at=at or now, ttl=ttl, actor=actor, now=now,
+                     violations=violations, answering=answering)
     except TransitionNotAllowed:
         raise Refused(violations) from None
+    machine.model.link = None
+    if link.state not in FINAL_STATES:
+        _idle.append(machine)
 
 
 def start(link: Link | Moving, *, actor: str, now: datetime) -> None:

@@ -170,3 +170,59 @@ def test_the_machine_refuses_an_answer_from_another_account_before_its_state():
             machine.fire(link, "accept", actor="account:bob", now=T, answering="bob")
         assert caught.value.code == "not_invitee"
         assert link.state == state
+
+
+def test_a_kept_machine_moves_each_link_from_that_links_own_state():
+    """Machines are reused across links: each event starts from the link it is sent for,
+    whatever the machine's previous link was, and leaves the other links alone."""
+    first, second = fresh("invited"), fresh("verified")
+    first.account = second.account = Account(username="alice")
+    machine.fire(first, "accept", actor="account:alice", now=T, answering="alice")
+    machine.fire(second, "invite", actor="seller", now=T + timedelta(hours=1))
+    machine.fire(second, "accept", actor="account:alice", now=T + timedelta(hours=2),
+                 answering="alice")
+    assert (first.state, first.linked_at) == ("linked", T)
+    assert (second.state, second.linked_at) == ("linked", T + timedelta(hours=2))
+    assert [e.event for e in first.history] == ["search", "accept"]
+    assert [e.event for e in second.history] == ["search", "invite", "accept"]
+
+
+def test_after_a_refusal_and_a_final_state_the_next_link_still_moves():
+    """A machine whose event raised, or whose link ended, is not the one the next gets."""
+    ended = fresh("invited")
+    machine.fire(ended, "decline", actor="system", now=T)
+    refused = fresh("invited")
+    refused.account = Account(username="alice")
+    with pytest.raises(Refused):
+        machine.fire(refused, "accept", actor="account:bob", now=T, answering="bob")
+    rejected = fresh()
+    machine.fire(rejected, "verify", actor="seller", now=T,
+                 violations=[Violation("shop_full", "the shop has 4 marketing accounts")])
+    link = fresh()
+    machine.fire(link, "verify", actor="seller", now=T)
+    machine.fire(link, "invite", actor="seller", now=T)
+    assert (ended.state, refused.state, rejected.state, link.state) == (
+        "declined", "invited", "rejected", "invited")
+
+
+def test_machines_moving_links_on_many_threads_at_once_never_mix_them():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def walk(number: int) -> tuple[str, datetime | None, list[str]]:
+        link = fresh("verified")
+        link.account = Account(username=f"user{number}")
+        at = T + timedelta(seconds=number)
+        machine.fire(link, "cancel" if number % 5 == 0 else "invite", actor="seller", now=at)
+        if link.state == "invited":
+            machine.fire(link, "accept", actor=f"account:user{number}", now=at,
+                         answering=f"user{number}")
+        return link.state, link.linked_at, [e.event for e in link.history]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(walk, range(400)))
+    for number, (state, linked_at, events) in enumerate(results):
+        if number % 5 == 0:
+            assert (state, linked_at, events) == ("cancelled", None, ["search", "cancel"])
+        else:
+            assert (state, linked_at) == ("linked", T + timedelta(seconds=number))
+            assert events == ["search", "invite", "accept"]
