@@ -6,8 +6,9 @@ leaves none; like link history they are only ever added, and `prune` keeps them.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -45,9 +46,14 @@ def record(session: Session, subject: str, subject_id: int, action: str, actor: 
            at: datetime, changes: dict[str, dict[str, Any]]) -> None:
     """Add one audit entry, unless nothing changed (an INSERT now, not at the next flush)."""
     if changes:
-        session.execute(sa.insert(AuditEntry), {
+        session.connection().execute(_insert_query(), {
             "subject": subject, "subject_id": subject_id, "action": action, "actor": actor,
             "at": at, "changes": changes})
+
+
+@functools.cache
+def _insert_query() -> sa.Insert:
+    return sa.insert(cast(sa.Table, AuditEntry.__table__))
 
 
 def entry_view(row: AuditEntry, names: dict[tuple[str, int], str]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from shoplink.workflows import audit, link_rows, lookup, machine, rules, validate
 from shoplink.workflows.errors import BadInput, Refused, quoted
 from shoplink.workflows.machine import HOLDING_STATES
-from shoplink.workflows.models import Account, Link
+from shoplink.workflows.models import Link
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.showcase import clear_showcase
 from shoplink.workflows.timers import catch_up, catch_up_for_read, overdue
@@ -151,7 +151,7 @@ def become_business(session: Session, link: Any, now: datetime) -> None:
     if account.business:
         return
     actor = f"account:{account.username}"
-    session.execute(_business_query(), {"key": account.id, "now": now})
+    session.connection().execute(_business_query(), {"key": account.id, "now": now})
     audit.record(session, "account", account.id, "business upgrade", actor, now,
                  {"business": {"from": False, "to": True}})
     publish(session, "account.business_upgraded", "upgrade", actor=actor, at=now,
@@ -160,7 +160,8 @@ def become_business(session: Session, link: Any, now: datetime) -> None:
 
 @functools.cache
 def _business_query() -> sa.Update:
-    return (sa.update(Account).where(Account.id == sa.bindparam("key"))
+    accounts = link_rows.ACCOUNTS
+    return (sa.update(accounts).where(accounts.c.id == sa.bindparam("key"))
             .values(business=True, updated_at=sa.bindparam("now")))
 
 
