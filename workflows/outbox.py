@@ -119,10 +119,11 @@ def publish(session: Session, kind: str, event: str, *, actor: str, at: datetime
     last before committing: the lock queues other writers.
     """
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SET CONSTRAINTS link_events_to_outbox IMMEDIATE"))
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(OUTBOX_LOCK)))
-    session.connection().execute(_publish_query(), {
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one round trip for both
+        connection.exec_driver_sql("SET CONSTRAINTS link_events_to_outbox IMMEDIATE; "
+                                   f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")
+    connection.execute(_publish_query(), {
         "type": kind, "event": event, "shop_id": shop_id, "account_id": account_id,
         "actor": actor[:40], "at": at, "recorded_at": at, "details": details})
 
