@@ -68,11 +68,11 @@ def remove(app: App, endpoint_id: int) -> None:
 @TIMEOUT
 @click.pass_obj
 def test(app: App, endpoint_id: int, timeout: float) -> None:
-    """Send the endpoint a signed ping now and show what it answered."""
-    from shoplink.workflows.webhooks import queue_ping
+    """Send the endpoint a signed ping now and show what it answered (exit 4 unless a 2xx)."""
+    from shoplink.workflows.webhooks import queue_ping, require_delivered
 
     delivery_id = queue_ping(app.uow(), endpoint_id, app.now())
-    _deliver_one(app, delivery_id, timeout, "ping")
+    require_delivered(_deliver_one(app, delivery_id, timeout, "ping"))
 
 
 @webhook.command()
@@ -121,16 +121,15 @@ def _deliverer(app: App, timeout: float, **options: Any) -> Deliverer:
     return Deliverer(app.engine(), clock=app.now, timeout=timeout, **options)
 
 
-def _deliver_one(app: App, delivery_id: int, timeout: float, what: str) -> None:
+def _deliver_one(app: App, delivery_id: int, timeout: float, what: str) -> dict[str, Any]:
+    """Send one delivery now, print how it went, and return it with its attempts."""
+    from shoplink.jobs.deliveries import send_now
     from shoplink.workflows.webhooks import show_delivery
 
-    deliverer = _deliverer(app, timeout, only={delivery_id})
-    try:
-        deliverer.drain()
-    finally:
-        deliverer.close()
+    send_now(app.engine(), delivery_id, clock=app.now, timeout=timeout)
     view = show_delivery(app.uow(), delivery_id)
     emit(app, view, lambda v: _sentence(v, what))
+    return view
 
 
 def _sentence(view: dict[str, Any], what: str) -> str:

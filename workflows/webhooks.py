@@ -25,6 +25,7 @@ EVENT_TYPES = tuple(sorted({*OUTBOX_TYPES.values(), *OTHER_TYPES}))
 PING = "webhook.ping"
 URL_LIMIT = 2048
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+ANSWER_SHOWN = 60  # characters of an answer quoted when a delivery was not taken
 
 
 def check_url(url: str) -> str:
@@ -155,6 +156,33 @@ def show_delivery(uow: UnitOfWork, delivery_id: int) -> dict[str, Any]:
         return delivery_view(row) | {"attempts_made": [
             {"at": iso(a.attempted_at), "status": a.status, "error": a.error,
              "latency_ms": round(a.latency_ms, 1), "response": a.response} for a in attempts]}
+
+
+def require_delivered(view: dict[str, Any]) -> None:
+    """Refused (exit 4) naming what the endpoint did, unless the delivery was delivered.
+
+    `webhook test` answers whether the endpoint works; a 500, a timeout or a refused
+    connection means it does not, and a script must see that in the exit code.
+    """
+    if view["status"] == "delivered":
+        return
+    what = "ping" if view["event_id"] is None else "delivery"
+    endpoint = view["endpoint_id"]
+    failed = f"{what} {view['id']} to endpoint {endpoint} was not delivered"
+    last = view["attempts_made"][-1] if view["attempts_made"] else None
+    if last is None:
+        reason = ("it was not sent from here: its endpoint is disabled, or another shoplink "
+                  f"process is sending it (`shoplink webhook deliveries --endpoint {endpoint}`)")
+    elif last["status"] is None:
+        reason = last["error"]
+    else:
+        answer = last["response"] or ""
+        shown = repr(answer[:ANSWER_SHOWN]) + ("..." if len(answer) > ANSWER_SHOWN else "")
+        reason = f"HTTP {last['status']}, " + (f"answered {shown}" if answer
+                                                else "with an empty answer")
+        if last["status"] == 410:
+            reason += "; the endpoint is disabled now"
+    raise Refused.one("not_delivered", f"{failed}: {reason}")
 
 
 def retry_delivery(uow: UnitOfWork, delivery_id: int, now: datetime) -> int:

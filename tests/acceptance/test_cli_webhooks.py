@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.acceptance.cli_support import data_of, refused_cleanly
+from tests.acceptance.cli_support import data_of, error_of, refused_cleanly
 from tests.webhook_receiver import Receiver
 
 
@@ -67,15 +69,60 @@ def test_remove_forgets_the_endpoint_and_an_unknown_one_is_not_found(run_cli, da
                     "not_found")
 
 
-def test_test_sends_a_signed_ping_and_shows_the_answer(run_cli):
-    with Receiver() as receiver:
+@pytest.mark.parametrize("status", [200, 204])
+def test_test_sends_a_signed_ping_and_shows_the_answer(run_cli, status):
+    with Receiver(default=status) as receiver:
         secret = add(run_cli, receiver.url)["secret"]
         pinged = run_cli("webhook", "test", "1")
         assert pinged.exit_code == 0, pinged.output
-        assert "HTTP 200" in pinged.stdout and "delivered" in pinged.stdout
+        assert f"HTTP {status}" in pinged.stdout and "delivered" in pinged.stdout
+        assert pinged.stderr == ""
         [request] = receiver.requests
         body = Webhook(secret).verify(request.body, request.headers)
     assert body["type"] == "webhook.ping" and body["data"]["endpoint_id"] == 1
+
+
+def closed_url() -> str:
+    """The URL of a receiver that has gone: its port refuses connections."""
+    with Receiver() as receiver:
+        return receiver.url
+
+
+@pytest.mark.parametrize(("receiver", "said"), [
+    (dict(default=500, answer=b"database down\nsee logs"),
+     "HTTP 500, answered 'database down\\nsee logs'"),
+    (dict(default=503, answer=b""), "HTTP 503, with an empty answer"),
+    (dict(hang=5), "timed out after 0.5s"),
+    (None, "Connection refused"),
+    (dict(default=410, answer=b"gone"), "HTTP 410, answered 'gone'; the endpoint is disabled "
+                                        "now"),
+], ids=["500", "503-empty", "timeout", "refused", "410"])
+def test_a_ping_that_was_not_delivered_exits_4_naming_what_happened(run_cli, receiver, said):
+    """A person or a script running `webhook test` learns that the endpoint does not work."""
+    with Receiver(**(receiver or {})) as live:
+        add(run_cli, live.url if receiver else closed_url())
+        human = run_cli("webhook", "test", "1", "--timeout", "0.5")
+        machine = run_cli("webhook", "test", "1", "--timeout", "0.5", json=True)
+    assert human.exit_code == 4, human.output
+    assert human.stdout.startswith("ping 1 to endpoint 1: ") and "; failed" in human.stdout
+    assert human.stderr.count("\n") == 1
+    assert human.stderr.startswith("error: ping 1 to endpoint 1 was not delivered: ")
+    assert said in human.stderr
+    if receiver and receiver.get("default") == 410:  # the endpoint disabled itself: refused
+        assert machine.exit_code == 4
+        assert error_of(machine)["code"] == "endpoint_disabled"
+        assert data_of(run_cli("webhook", "list", json=True))[0]["enabled"] is False
+        return
+    assert machine.exit_code == 4, machine.output
+    shown = json.loads(machine.stdout)  # --json: still its one document on stdout
+    assert (shown["id"], shown["status"], shown["attempts"]) == (2, "failed", 1)
+    error = json.loads(machine.stderr)["error"]
+    assert error["code"] == "not_delivered" and said in error["message"]
+    recorded = data_of(run_cli("webhook", "deliveries", json=True))  # attempts, as before
+    assert [(d["status"], d["attempts"]) for d in recorded] == [("failed", 1)] * 2
+    assert recorded[0]["last_status"] == shown["last_status"]
+    assert recorded[0]["last_error"] == shown["last_error"]
+    assert data_of(run_cli("webhook", "list", json=True))[0]["enabled"] is True
 
 
 def test_deliver_sends_what_is_due_and_deliveries_lists_it(run_cli):

@@ -11,13 +11,19 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
-from shoplink.jobs.deliveries import Deliverer
+from shoplink.jobs.deliveries import Deliverer, send_now
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.links import new_link
 from shoplink.workflows.models import WebhookAttempt, WebhookDelivery
 from shoplink.workflows.outbox import read_events
 from shoplink.workflows.webhook_queue import SCHEDULE, fan_out, retry_delay
-from shoplink.workflows.webhooks import add_endpoint, list_endpoints, retry_delivery, show_delivery
+from shoplink.workflows.webhooks import (
+    add_endpoint,
+    list_endpoints,
+    queue_ping,
+    retry_delivery,
+    show_delivery,
+)
 from tests.webhook_receiver import Receiver
 
 
@@ -295,3 +301,20 @@ def test_a_shop_rename_is_delivered_too(make_shop, uow, deliverers):
         [request] = receiver.requests
     body = json.loads(request.body)
     assert body["type"] == "shop.renamed" and body["data"]["details"]
+
+
+def test_a_ping_another_process_is_already_sending_is_awaited_not_sent_twice(
+        engine, uow, deliverers):
+    now = datetime.now(UTC)
+    with Receiver(hang=1) as receiver:
+        add_endpoint(uow(), receiver.url, [], now)
+        ping = queue_ping(uow(), 1, now)
+        daemon = deliverers(only={ping})
+        assert daemon.pump() == 1  # leased and committed: the request is on its way
+        started = time.monotonic()
+        send_now(engine, ping, timeout=2.0)
+        assert 0.5 < time.monotonic() - started < 3
+        shown = show_delivery(uow(), ping)
+        assert (shown["status"], shown["attempts"]) == ("delivered", 1)
+        assert len(receiver.requests) == 1
+
