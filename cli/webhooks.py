@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from shoplink.cli.app import App
-from shoplink.cli.output import emit, fields, table
+from shoplink.cli.output import ISO_UTC, emit, fields, table, when
 
 if TYPE_CHECKING:
     from shoplink.jobs.deliveries import Deliverer
@@ -61,6 +61,17 @@ def remove(app: App, endpoint_id: int) -> None:
 
     view = remove_endpoint(app.uow(), endpoint_id)
     emit(app, view, f"webhook endpoint {view['id']} removed: {view['url']}")
+
+
+@webhook.command()
+@click.argument("endpoint_id", metavar="ID", type=ID)
+@click.pass_obj
+def enable(app: App, endpoint_id: int) -> None:
+    """Enable an endpoint again (after 410 Gone): events from now on; failed ones by retry."""
+    from shoplink.workflows.webhooks import enable_endpoint
+
+    view = enable_endpoint(app.uow(), endpoint_id)
+    emit(app, view, lambda v: _enabled(v) + "\n" + table([_joined(v)], ENDPOINT_COLUMNS))
 
 
 @webhook.command()
@@ -141,8 +152,30 @@ def _sentence(view: dict[str, Any], what: str) -> str:
             f"{last['latency_ms']} ms; {view['status']}")
 
 
+def _enabled(view: dict[str, Any]) -> str:
+    number = view["id"]
+    if not view["changed"]:
+        return f"webhook endpoint {number} is already enabled: nothing changed"
+    lines = [f"webhook endpoint {number} enabled again (it was disabled: "
+             f"{_readable(view['disabled_reason_before']) or 'no reason recorded'})",
+             "it gets the events committed from now on, not those committed while it was disabled"]
+    if view["pending_deliveries"]:
+        lines.append(f"pending deliveries: {view['pending_deliveries']}, sent when due")
+    if view["failed_deliveries"]:
+        lines.append(f"failed deliveries: {view['failed_deliveries']}, sent again only by "
+                     f"`shoplink webhook retry DELIVERY` (`shoplink webhook deliveries --endpoint "
+                     f"{number} --failed` lists them)")
+    return "\n".join(lines)
+
+
+def _readable(reason: str | None) -> str | None:
+    """A disabled reason with its time as people read it (`410 Gone at 2026-... UTC`)."""
+    return ISO_UTC.sub(lambda t: when(t[0]), reason) if reason else reason
+
+
 def _joined(view: dict[str, Any]) -> dict[str, Any]:
     from shoplink.workflows.webhooks import EVENT_TYPES
 
     every = sorted(view["events"]) == sorted(EVENT_TYPES)
-    return view | {"events": "all" if every else ",".join(view["events"])}
+    return view | {"events": "all" if every else ",".join(view["events"]),
+                   "disabled_reason": _readable(view["disabled_reason"])}

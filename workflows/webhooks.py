@@ -107,6 +107,36 @@ def remove_endpoint(uow: UnitOfWork, endpoint_id: int) -> dict[str, Any]:
     return view
 
 
+def enable_endpoint(uow: UnitOfWork, endpoint_id: int) -> dict[str, Any]:
+    """Enable an endpoint again (410 Gone disabled it), keeping its secret and deliveries.
+
+    Like a new endpoint, it gets the events committed from now on: those committed while it
+    was disabled were never fanned out to it (and `prune` may have removed them). Its pending
+    deliveries go out when due; failed ones wait for `webhook retry`. Enabled already: no-op.
+    """
+    with uow:
+        row = uow.session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"no webhook endpoint {endpoint_id}")
+        counts = dict(uow.session.execute(
+            sa.select(WebhookDelivery.status, sa.func.count())
+            .where(WebhookDelivery.endpoint_id == endpoint_id,
+                   WebhookDelivery.status.in_(("pending", "failed")))
+            .group_by(WebhookDelivery.status)).all())
+        changed, reason = not row.enabled, row.disabled_reason
+        if changed:
+            newest = uow.session.execute(sa.select(sa.func.max(OutboxEvent.id))).scalar() or 0
+            row.enabled, row.disabled_at, row.disabled_reason = True, None, None
+            row.position = max(row.position, newest)
+            uow.session.flush()
+        view = endpoint_view(row) | {
+            "changed": changed, "disabled_reason_before": reason if changed else None,
+            "pending_deliveries": counts.get("pending", 0),
+            "failed_deliveries": counts.get("failed", 0)}
+        uow.commit()
+    return view
+
+
 def queue_ping(uow: UnitOfWork, endpoint_id: int, now: datetime) -> int:
     """A ping delivery for the endpoint, due now; one attempt, never retried."""
     with uow:
@@ -181,7 +211,8 @@ def require_delivered(view: dict[str, Any]) -> None:
         reason = f"HTTP {last['status']}, " + (f"answered {shown}" if answer
                                                 else "with an empty answer")
         if last["status"] == 410:
-            reason += "; the endpoint is disabled now"
+            reason += (f"; the endpoint is disabled now (`shoplink webhook enable {endpoint}` "
+                       "once it works again)")
     raise Refused.one("not_delivered", f"{failed}: {reason}")
 
 
