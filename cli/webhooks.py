@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from shoplink.cli.app import App
-from shoplink.cli.output import emit, fields, table
+from shoplink.cli.output import ISO_UTC, emit, fields, table, when
 
 if TYPE_CHECKING:
     from shoplink.jobs.deliveries import Deliverer
@@ -65,14 +65,25 @@ def remove(app: App, endpoint_id: int) -> None:
 
 @webhook.command()
 @click.argument("endpoint_id", metavar="ID", type=ID)
+@click.pass_obj
+def enable(app: App, endpoint_id: int) -> None:
+    """Enable an endpoint again (after 410 Gone): events from now on; failed ones by retry."""
+    from shoplink.workflows.webhooks import enable_endpoint
+
+    view = enable_endpoint(app.uow(), endpoint_id)
+    emit(app, view, lambda v: _enabled(v) + "\n" + table([_joined(v)], ENDPOINT_COLUMNS))
+
+
+@webhook.command()
+@click.argument("endpoint_id", metavar="ID", type=ID)
 @TIMEOUT
 @click.pass_obj
 def test(app: App, endpoint_id: int, timeout: float) -> None:
-    """Send the endpoint a signed ping now and show what it answered."""
-    from shoplink.workflows.webhooks import queue_ping
+    """Send the endpoint a signed ping now and show what it answered (exit 4 unless a 2xx)."""
+    from shoplink.workflows.webhooks import queue_ping, require_delivered
 
     delivery_id = queue_ping(app.uow(), endpoint_id, app.now())
-    _deliver_one(app, delivery_id, timeout, "ping")
+    require_delivered(_deliver_one(app, delivery_id, timeout, "ping"))
 
 
 @webhook.command()
@@ -121,16 +132,15 @@ def _deliverer(app: App, timeout: float, **options: Any) -> Deliverer:
     return Deliverer(app.engine(), clock=app.now, timeout=timeout, **options)
 
 
-def _deliver_one(app: App, delivery_id: int, timeout: float, what: str) -> None:
+def _deliver_one(app: App, delivery_id: int, timeout: float, what: str) -> dict[str, Any]:
+    """Send one delivery now, print how it went, and return it with its attempts."""
+    from shoplink.jobs.deliveries import send_now
     from shoplink.workflows.webhooks import show_delivery
 
-    deliverer = _deliverer(app, timeout, only={delivery_id})
-    try:
-        deliverer.drain()
-    finally:
-        deliverer.close()
+    send_now(app.engine(), delivery_id, clock=app.now, timeout=timeout)
     view = show_delivery(app.uow(), delivery_id)
     emit(app, view, lambda v: _sentence(v, what))
+    return view
 
 
 def _sentence(view: dict[str, Any], what: str) -> str:
@@ -142,8 +152,30 @@ def _sentence(view: dict[str, Any], what: str) -> str:
             f"{last['latency_ms']} ms; {view['status']}")
 
 
+def _enabled(view: dict[str, Any]) -> str:
+    number = view["id"]
+    if not view["changed"]:
+        return f"webhook endpoint {number} is already enabled: nothing changed"
+    lines = [f"webhook endpoint {number} enabled again (it was disabled: "
+             f"{_readable(view['disabled_reason_before']) or 'no reason recorded'})",
+             "it gets the events committed from now on, not those committed while it was disabled"]
+    if view["pending_deliveries"]:
+        lines.append(f"pending deliveries: {view['pending_deliveries']}, sent when due")
+    if view["failed_deliveries"]:
+        lines.append(f"failed deliveries: {view['failed_deliveries']}, sent again only by "
+                     f"`shoplink webhook retry DELIVERY` (`shoplink webhook deliveries --endpoint "
+                     f"{number} --failed` lists them)")
+    return "\n".join(lines)
+
+
+def _readable(reason: str | None) -> str | None:
+    """A disabled reason with its time as people read it (`410 Gone at 2026-... UTC`)."""
+    return ISO_UTC.sub(lambda t: when(t[0]), reason) if reason else reason
+
+
 def _joined(view: dict[str, Any]) -> dict[str, Any]:
     from shoplink.workflows.webhooks import EVENT_TYPES
 
     every = sorted(view["events"]) == sorted(EVENT_TYPES)
-    return view | {"events": "all" if every else ",".join(view["events"])}
+    return view | {"events": "all" if every else ",".join(view["events"]),
+                   "disabled_reason": _readable(view["disabled_reason"])}

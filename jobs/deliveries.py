@@ -9,6 +9,7 @@ thread writes their outcomes, many per transaction, and pumps again.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import random
 import threading
@@ -25,12 +26,20 @@ from standardwebhooks.webhooks import Webhook
 
 from shoplink.workflows.clock import Clock, utc_now
 from shoplink.workflows.uow import UnitOfWork
-from shoplink.workflows.webhook_queue import RESPONSE_LIMIT, Claimed, Outcome, claim, fan_out
+from shoplink.workflows.webhook_queue import (
+    RESPONSE_LIMIT,
+    Claimed,
+    Outcome,
+    claim,
+    fan_out,
+    progress,
+)
 from shoplink.workflows.webhook_queue import record as record_outcome
 
 DEFAULT_TIMEOUT = 10.0
 LEASE_MARGIN = 5.0  # seconds past the timeout before a leased delivery is sent again
 RECORD_BATCH = 500
+SETTLE_POLL = 0.1  # seconds between looks at a delivery another process is sending
 log = logging.getLogger("shoplink.webhooks")
 
 
@@ -229,6 +238,31 @@ class Deliverer:
         self._outcomes.put(None)
         self._recorder.join()
         self.client.close()
+
+
+def send_now(engine: Engine, delivery_id: int, *, clock: Clock = utc_now,
+             timeout: float = DEFAULT_TIMEOUT) -> None:
+    """One attempt of one due delivery, recorded before this returns (`webhook test`, `retry`).
+
+    A daemon may lease the delivery first: then its attempt is awaited, for at most the
+    lease; if the lease runs out unrecorded (the daemon died), it is sent from here.
+    """
+
+    def look() -> tuple[int, bool] | None:
+        with UnitOfWork(engine) as uow:
+            return progress(uow.session, delivery_id)
+
+    before = look()
+    deliverer = Deliverer(engine, clock=clock, timeout=timeout, only={delivery_id})
+    try:
+        for _ in range(math.ceil((timeout + LEASE_MARGIN) / SETTLE_POLL) + 1):
+            deliverer.drain()
+            after = look()
+            if before is None or after is None or after[0] != before[0] or not after[1]:
+                return
+            time.sleep(SETTLE_POLL)
+    finally:
+        deliverer.close()
 
 
 def _first_line(failure: BaseException) -> str:

@@ -217,3 +217,12 @@ def next_due(session: Session) -> datetime | None:
         sa.select(sa.func.min(WebhookDelivery.next_attempt_at))
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(WebhookDelivery.status == "pending", WebhookEndpoint.enabled)).scalar()
+
+
+def progress(session: Session, delivery_id: int) -> tuple[int, bool] | None:
+    """A delivery's attempts so far and whether its endpoint is enabled (None: it is gone)."""
+    row = session.execute(
+        sa.select(WebhookDelivery.attempts, WebhookEndpoint.enabled)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id == delivery_id)).first()
+    return None if row is None else (row.attempts, row.enabled)

@@ -25,6 +25,7 @@ EVENT_TYPES = tuple(sorted({*OUTBOX_TYPES.values(), *OTHER_TYPES}))
 PING = "webhook.ping"
 URL_LIMIT = 2048
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+ANSWER_SHOWN = 60  # characters of an answer quoted when a delivery was not taken
 
 
 def check_url(url: str) -> str:
@@ -106,6 +107,36 @@ def remove_endpoint(uow: UnitOfWork, endpoint_id: int) -> dict[str, Any]:
     return view
 
 
+def enable_endpoint(uow: UnitOfWork, endpoint_id: int) -> dict[str, Any]:
+    """Enable an endpoint again (410 Gone disabled it), keeping its secret and deliveries.
+
+    Like a new endpoint, it gets the events committed from now on: those committed while it
+    was disabled were never fanned out to it (and `prune` may have removed them). Its pending
+    deliveries go out when due; failed ones wait for `webhook retry`. Enabled already: no-op.
+    """
+    with uow:
+        row = uow.session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"no webhook endpoint {endpoint_id}")
+        counts = dict(uow.session.execute(
+            sa.select(WebhookDelivery.status, sa.func.count())
+            .where(WebhookDelivery.endpoint_id == endpoint_id,
+                   WebhookDelivery.status.in_(("pending", "failed")))
+            .group_by(WebhookDelivery.status)).all())
+        changed, reason = not row.enabled, row.disabled_reason
+        if changed:
+            newest = uow.session.execute(sa.select(sa.func.max(OutboxEvent.id))).scalar() or 0
+            row.enabled, row.disabled_at, row.disabled_reason = True, None, None
+            row.position = max(row.position, newest)
+            uow.session.flush()
+        view = endpoint_view(row) | {
+            "changed": changed, "disabled_reason_before": reason if changed else None,
+            "pending_deliveries": counts.get("pending", 0),
+            "failed_deliveries": counts.get("failed", 0)}
+        uow.commit()
+    return view
+
+
 def queue_ping(uow: UnitOfWork, endpoint_id: int, now: datetime) -> int:
     """A ping delivery for the endpoint, due now; one attempt, never retried."""
     with uow:
@@ -155,6 +186,34 @@ def show_delivery(uow: UnitOfWork, delivery_id: int) -> dict[str, Any]:
         return delivery_view(row) | {"attempts_made": [
             {"at": iso(a.attempted_at), "status": a.status, "error": a.error,
              "latency_ms": round(a.latency_ms, 1), "response": a.response} for a in attempts]}
+
+
+def require_delivered(view: dict[str, Any]) -> None:
+    """Refused (exit 4) naming what the endpoint did, unless the delivery was delivered.
+
+    `webhook test` answers whether the endpoint works; a 500, a timeout or a refused
+    connection means it does not, and a script must see that in the exit code.
+    """
+    if view["status"] == "delivered":
+        return
+    what = "ping" if view["event_id"] is None else "delivery"
+    endpoint = view["endpoint_id"]
+    failed = f"{what} {view['id']} to endpoint {endpoint} was not delivered"
+    last = view["attempts_made"][-1] if view["attempts_made"] else None
+    if last is None:
+        reason = ("it was not sent from here: its endpoint is disabled, or another shoplink "
+                  f"process is sending it (`shoplink webhook deliveries --endpoint {endpoint}`)")
+    elif last["status"] is None:
+        reason = last["error"]
+    else:
+        answer = last["response"] or ""
+        shown = repr(answer[:ANSWER_SHOWN]) + ("..." if len(answer) > ANSWER_SHOWN else "")
+        reason = f"HTTP {last['status']}, " + (f"answered {shown}" if answer
+                                                else "with an empty answer")
+        if last["status"] == 410:
+            reason += (f"; the endpoint is disabled now (`shoplink webhook enable {endpoint}` "
+                       "once it works again)")
+    raise Refused.one("not_delivered", f"{failed}: {reason}")
 
 
 def retry_delivery(uow: UnitOfWork, delivery_id: int, now: datetime) -> int:

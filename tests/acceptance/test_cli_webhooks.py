@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.acceptance.cli_support import data_of, refused_cleanly
+from tests.acceptance.cli_support import data_of, error_of, refused_cleanly, snapshot
 from tests.webhook_receiver import Receiver
 
 
@@ -67,15 +69,60 @@ def test_remove_forgets_the_endpoint_and_an_unknown_one_is_not_found(run_cli, da
                     "not_found")
 
 
-def test_test_sends_a_signed_ping_and_shows_the_answer(run_cli):
-    with Receiver() as receiver:
+@pytest.mark.parametrize("status", [200, 204])
+def test_test_sends_a_signed_ping_and_shows_the_answer(run_cli, status):
+    with Receiver(default=status) as receiver:
         secret = add(run_cli, receiver.url)["secret"]
         pinged = run_cli("webhook", "test", "1")
         assert pinged.exit_code == 0, pinged.output
-        assert "HTTP 200" in pinged.stdout and "delivered" in pinged.stdout
+        assert f"HTTP {status}" in pinged.stdout and "delivered" in pinged.stdout
+        assert pinged.stderr == ""
         [request] = receiver.requests
         body = Webhook(secret).verify(request.body, request.headers)
     assert body["type"] == "webhook.ping" and body["data"]["endpoint_id"] == 1
+
+
+def closed_url() -> str:
+    """The URL of a receiver that has gone: its port refuses connections."""
+    with Receiver() as receiver:
+        return receiver.url
+
+
+@pytest.mark.parametrize(("receiver", "said"), [
+    (dict(default=500, answer=b"database down\nsee logs"),
+     "HTTP 500, answered 'database down\\nsee logs'"),
+    (dict(default=503, answer=b""), "HTTP 503, with an empty answer"),
+    (dict(hang=5), "timed out after 0.5s"),
+    (None, "Connection refused"),
+    (dict(default=410, answer=b"gone"), "HTTP 410, answered 'gone'; the endpoint is disabled "
+                                        "now (`shoplink webhook enable 1` once it works again)"),
+], ids=["500", "503-empty", "timeout", "refused", "410"])
+def test_a_ping_that_was_not_delivered_exits_4_naming_what_happened(run_cli, receiver, said):
+    """A person or a script running `webhook test` learns that the endpoint does not work."""
+    with Receiver(**(receiver or {})) as live:
+        add(run_cli, live.url if receiver else closed_url())
+        human = run_cli("webhook", "test", "1", "--timeout", "0.5")
+        machine = run_cli("webhook", "test", "1", "--timeout", "0.5", json=True)
+    assert human.exit_code == 4, human.output
+    assert human.stdout.startswith("ping 1 to endpoint 1: ") and "; failed" in human.stdout
+    assert human.stderr.count("\n") == 1
+    assert human.stderr.startswith("error: ping 1 to endpoint 1 was not delivered: ")
+    assert said in human.stderr
+    if receiver and receiver.get("default") == 410:  # the endpoint disabled itself: refused
+        assert machine.exit_code == 4
+        assert error_of(machine)["code"] == "endpoint_disabled"
+        assert data_of(run_cli("webhook", "list", json=True))[0]["enabled"] is False
+        return
+    assert machine.exit_code == 4, machine.output
+    shown = json.loads(machine.stdout)  # --json: still its one document on stdout
+    assert (shown["id"], shown["status"], shown["attempts"]) == (2, "failed", 1)
+    error = json.loads(machine.stderr)["error"]
+    assert error["code"] == "not_delivered" and said in error["message"]
+    recorded = data_of(run_cli("webhook", "deliveries", json=True))  # attempts, as before
+    assert [(d["status"], d["attempts"]) for d in recorded] == [("failed", 1)] * 2
+    assert recorded[0]["last_status"] == shown["last_status"]
+    assert recorded[0]["last_error"] == shown["last_error"]
+    assert data_of(run_cli("webhook", "list", json=True))[0]["enabled"] is True
 
 
 def test_deliver_sends_what_is_due_and_deliveries_lists_it(run_cli):
@@ -113,6 +160,61 @@ def test_retry_takes_a_failed_delivery_only(run_cli, database_url):
                     "delivery_not_failed")
 
 
+def test_enable_turns_an_endpoint_disabled_by_410_back_on_with_its_secret_and_history(run_cli):
+    with Receiver(script=[410]) as receiver:
+        secret = add(run_cli, receiver.url, "invitation.sent")["secret"]
+        invite(run_cli)
+        run_cli("webhook", "deliver")
+        listed = run_cli("webhook", "list")
+        [row] = listed.stdout.splitlines()[1:]
+        assert " no " in row and "410 Gone at 20" in row and " UTC" in row  # readable
+        invite(run_cli, "bob")  # committed while disabled: never sent to it
+
+        enabled = run_cli("webhook", "enable", "1")
+        assert enabled.exit_code == 0, enabled.output
+        lines = enabled.stdout.splitlines()
+        assert lines[0].startswith("webhook endpoint 1 enabled again (it was disabled: 410 Gone")
+        assert "failed deliveries: 1" in enabled.stdout
+        assert "shoplink webhook retry DELIVERY" in enabled.stdout
+        assert lines[-2].split()[:4] == ["id", "url", "events", "enabled"]
+        assert lines[-1].split()[:4] == ["1", receiver.url, "invitation.sent", "yes"]
+        assert secret not in enabled.stdout
+        [endpoint] = data_of(run_cli("webhook", "list", json=True))
+        assert (endpoint["enabled"], endpoint["disabled_reason"]) == (True, None)
+
+        invite(run_cli, "carol")
+        assert data_of(run_cli("webhook", "deliver", json=True))["delivered"] == 1
+        assert len(receiver.requests) == 2  # the 410, then carol's invitation; not bob's
+        Webhook(secret).verify(receiver.requests[-1].body, receiver.requests[-1].headers)
+        [failed] = data_of(run_cli("webhook", "deliveries", "--failed", json=True))
+        retried = run_cli("webhook", "retry", str(failed["id"]))  # still there, retried by hand
+        assert retried.exit_code == 0 and "delivered" in retried.stdout
+
+
+def test_enable_of_an_enabled_endpoint_succeeds_says_so_and_writes_nothing(run_cli, database_url):
+    add(run_cli, "https://app.example/hooks")
+    before = snapshot(database_url)
+    human = run_cli("webhook", "enable", "1")
+    assert human.exit_code == 0, human.output
+    assert human.stdout.startswith("webhook endpoint 1 is already enabled: nothing changed\n")
+    machine = data_of(run_cli("webhook", "enable", "1", json=True))
+    assert (machine["id"], machine["enabled"], machine["changed"]) == (1, True, False)
+    assert "secret" not in machine
+    assert snapshot(database_url) == before
+
+
+def test_enable_an_unknown_endpoint_is_not_found_and_a_bad_id_is_bad_input(run_cli, database_url):
+    add(run_cli, "https://app.example/hooks")
+    refused_cleanly(run_cli, database_url, ("webhook", "enable", "9"), 3, "not_found")
+    before = snapshot(database_url)
+    for bad in ("0", "abc", "-1"):
+        human = run_cli("webhook", "enable", bad)
+        assert human.exit_code == 2 and human.stdout == ""
+        machine = run_cli("webhook", "enable", bad, json=True)
+        assert machine.exit_code == 2 and error_of(machine)["code"] == "bad_input"
+    assert snapshot(database_url) == before
+
+
 def test_the_secret_never_appears_after_add(run_cli, database_url):
     with Receiver(default=500) as receiver:
         secret = add(run_cli, receiver.url)["secret"]
@@ -122,7 +224,9 @@ def test_the_secret_never_appears_after_add(run_cli, database_url):
                    run_cli("--debug", "webhook", "list"),
                    run_cli("webhook", "deliveries", json=True),
                    run_cli("--debug", "webhook", "add", "ftp://x/"),
-                   run_cli("--debug", "webhook", "retry", "1", json=True)]
+                   run_cli("--debug", "webhook", "retry", "1", json=True),
+                   run_cli("--debug", "webhook", "enable", "1"),
+                   run_cli("webhook", "enable", "1", json=True)]
     for result in outputs:
         assert secret not in result.stdout + result.stderr
         assert secret.removeprefix("whsec_") not in result.stdout + result.stderr

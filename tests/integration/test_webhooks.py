@@ -11,13 +11,20 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
-from shoplink.jobs.deliveries import Deliverer
+from shoplink.jobs.deliveries import Deliverer, send_now
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.links import new_link
 from shoplink.workflows.models import WebhookAttempt, WebhookDelivery
 from shoplink.workflows.outbox import read_events
 from shoplink.workflows.webhook_queue import SCHEDULE, fan_out, retry_delay
-from shoplink.workflows.webhooks import add_endpoint, list_endpoints, retry_delivery, show_delivery
+from shoplink.workflows.webhooks import (
+    add_endpoint,
+    enable_endpoint,
+    list_endpoints,
+    queue_ping,
+    retry_delivery,
+    show_delivery,
+)
 from tests.webhook_receiver import Receiver
 
 
@@ -295,3 +302,60 @@ def test_a_shop_rename_is_delivered_too(make_shop, uow, deliverers):
         [request] = receiver.requests
     body = json.loads(request.body)
     assert body["type"] == "shop.renamed" and body["data"]["details"]
+
+
+def test_a_ping_another_process_is_already_sending_is_awaited_not_sent_twice(
+        engine, uow, deliverers):
+    now = datetime.now(UTC)
+    with Receiver(hang=1) as receiver:
+        add_endpoint(uow(), receiver.url, [], now)
+        ping = queue_ping(uow(), 1, now)
+        daemon = deliverers(only={ping})
+        assert daemon.pump() == 1  # leased and committed: the request is on its way
+        started = time.monotonic()
+        send_now(engine, ping, timeout=2.0)
+        assert 0.5 < time.monotonic() - started < 3
+        shown = show_delivery(uow(), ping)
+        assert (shown["status"], shown["attempts"]) == ("delivered", 1)
+        assert len(receiver.requests) == 1
+
+
+def test_an_endpoint_enabled_again_gets_new_events_and_its_pending_deliveries_not_the_missed(
+        make_shop, make_account, uow, deliverers, engine):
+    clock = Clock(datetime.now(UTC))  # near real time: the receiver checks the signature's
+    with Receiver(script=[500, 410]) as receiver:
+        secret = add_endpoint(uow(), receiver.url, ["invitation.sent"], clock.now)["secret"]
+        deliverer = deliverers(clock=clock)
+        invite(make_shop, make_account, uow, clock.now, "alice")
+        deliverer.drain()  # 500: retried in 5 s
+        invite(make_shop, make_account, uow, clock.now, "bob")
+        deliverer.drain()  # 410 Gone: failed, and the endpoint is disabled
+        invite(make_shop, make_account, uow, clock.now, "carol")  # while it is disabled
+        clock.now += timedelta(minutes=1)
+        deliverer.drain()
+        assert len(receiver.requests) == 2
+        alice, bob = (d.event_id for d in deliveries(uow))
+
+        enabled = enable_endpoint(uow(), 1)
+        assert (enabled["enabled"], enabled["changed"]) == (True, True)
+        assert "410 Gone" in enabled["disabled_reason_before"]
+        assert (enabled["pending_deliveries"], enabled["failed_deliveries"]) == (1, 1)
+        assert "secret" not in enabled
+        invite(make_shop, make_account, uow, clock.now, "dave")
+        deliverer.drain()
+        dave = max(e["id"] for e in read_events(uow(), 0, 100))
+        # alice's pending retry goes out, and dave's new event; carol's never reached it
+        assert receiver.ids() == {f"evt_{alice}": 2, f"evt_{bob}": 1, f"evt_{dave}": 1}
+        assert Webhook(secret).verify(receiver.requests[-1].body, receiver.requests[-1].headers)
+        assert [d.status for d in deliveries(uow)] == ["delivered", "failed", "delivered"]
+
+        retry_delivery(uow(), deliveries(uow)[1].id, clock.now)  # bob's, by hand only
+        deliverer.drain()
+        assert receiver.ids()[f"evt_{bob}"] == 2
+    [endpoint] = list_endpoints(uow())
+    assert endpoint["enabled"] is True and endpoint["disabled_reason"] is None
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT disabled_at FROM webhook_endpoints")).scalar() \
+            is None
+    again = enable_endpoint(uow(), 1)
+    assert (again["changed"], again["disabled_reason_before"]) == (False, None)
