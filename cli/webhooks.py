@@ -91,10 +91,11 @@ def test(app: App, endpoint_id: int, timeout: float) -> None:
 @TIMEOUT
 @click.pass_obj
 def retry(app: App, delivery_id: int, timeout: float) -> None:
-    """Attempt a failed delivery again, now."""
-    from shoplink.workflows.webhooks import retry_delivery
+    """Attempt a failed delivery again, now (exit 4 unless a 2xx, as `test`)."""
+    from shoplink.workflows.webhooks import require_delivered, retry_delivery
 
-    _deliver_one(app, retry_delivery(app.uow(), delivery_id, app.now()), timeout, "delivery")
+    retried = retry_delivery(app.uow(), delivery_id, app.now())
+    require_delivered(_deliver_one(app, retried, timeout, "delivery"))
 
 
 @webhook.command()

@@ -230,3 +230,20 @@ def test_the_secret_never_appears_after_add(run_cli, database_url):
     for result in outputs:
         assert secret not in result.stdout + result.stderr
         assert secret.removeprefix("whsec_") not in result.stdout + result.stderr
+
+
+def test_a_retry_that_is_not_delivered_exits_4_and_is_recorded(run_cli):
+    """As `webhook test`: a script running `webhook retry` learns that it did not go through."""
+    with Receiver(script=[410, 500], answer=b"still down") as receiver:
+        add(run_cli, receiver.url, "invitation.sent")
+        invite(run_cli)
+        run_cli("webhook", "deliver")  # 410: failed, the endpoint disabled
+        assert run_cli("webhook", "enable", "1").exit_code == 0
+        [failed] = data_of(run_cli("webhook", "deliveries", "--failed", json=True))
+        retried = run_cli("webhook", "retry", str(failed["id"]))
+        assert len(receiver.requests) == 2
+    assert retried.exit_code == 4, retried.output
+    assert retried.stderr == (f"error: delivery {failed['id']} to endpoint 1 was not delivered: "
+                              "HTTP 500, answered 'still down'\n")
+    [after] = data_of(run_cli("webhook", "deliveries", json=True))
+    assert (after["attempts"], after["last_status"]) == (2, 500)
