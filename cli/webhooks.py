@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from shoplink.cli.app import App
-from shoplink.cli.output import ISO_UTC, emit, fields, table, when
+from shoplink.cli.output import emit, fields, table
+from shoplink.cli.webhook_output import enabled_text, joined, sentence
 
 if TYPE_CHECKING:
     from shoplink.jobs.deliveries import Deliverer
@@ -49,7 +50,7 @@ def list_(app: App) -> None:
     from shoplink.workflows.webhooks import list_endpoints
 
     rows = list_endpoints(app.uow())
-    emit(app, rows, lambda r: table([_joined(v) for v in r], ENDPOINT_COLUMNS, "no endpoints"))
+    emit(app, rows, lambda r: table([joined(v) for v in r], ENDPOINT_COLUMNS, "no endpoints"))
 
 
 @webhook.command()
@@ -71,7 +72,7 @@ def enable(app: App, endpoint_id: int) -> None:
     from shoplink.workflows.webhooks import enable_endpoint
 
     view = enable_endpoint(app.uow(), endpoint_id)
-    emit(app, view, lambda v: _enabled(v) + "\n" + table([_joined(v)], ENDPOINT_COLUMNS))
+    emit(app, view, lambda v: enabled_text(v) + "\n" + table([joined(v)], ENDPOINT_COLUMNS))
 
 
 @webhook.command()
@@ -140,43 +141,5 @@ def _deliver_one(app: App, delivery_id: int, timeout: float, what: str) -> dict[
 
     send_now(app.engine(), delivery_id, clock=app.now, timeout=timeout)
     view = show_delivery(app.uow(), delivery_id)
-    emit(app, view, lambda v: _sentence(v, what))
+    emit(app, view, lambda v: sentence(v, what))
     return view
-
-
-def _sentence(view: dict[str, Any], what: str) -> str:
-    last = view["attempts_made"][-1] if view["attempts_made"] else None
-    if last is None:
-        return f"{what} {view['id']} was not sent (its endpoint is disabled or busy)"
-    answer = f"HTTP {last['status']}" if last["status"] is not None else last["error"]
-    return (f"{what} {view['id']} to endpoint {view['endpoint_id']}: {answer} in "
-            f"{last['latency_ms']} ms; {view['status']}")
-
-
-def _enabled(view: dict[str, Any]) -> str:
-    number = view["id"]
-    if not view["changed"]:
-        return f"webhook endpoint {number} is already enabled: nothing changed"
-    lines = [f"webhook endpoint {number} enabled again (it was disabled: "
-             f"{_readable(view['disabled_reason_before']) or 'no reason recorded'})",
-             "it gets the events committed from now on, not those committed while it was disabled"]
-    if view["pending_deliveries"]:
-        lines.append(f"pending deliveries: {view['pending_deliveries']}, sent when due")
-    if view["failed_deliveries"]:
-        lines.append(f"failed deliveries: {view['failed_deliveries']}, sent again only by "
-                     f"`shoplink webhook retry DELIVERY` (`shoplink webhook deliveries --endpoint "
-                     f"{number} --failed` lists them)")
-    return "\n".join(lines)
-
-
-def _readable(reason: str | None) -> str | None:
-    """A disabled reason with its time as people read it (`410 Gone at 2026-... UTC`)."""
-    return ISO_UTC.sub(lambda t: when(t[0]), reason) if reason else reason
-
-
-def _joined(view: dict[str, Any]) -> dict[str, Any]:
-    from shoplink.workflows.webhooks import EVENT_TYPES
-
-    every = sorted(view["events"]) == sorted(EVENT_TYPES)
-    return view | {"events": "all" if every else ",".join(view["events"]),
-                   "disabled_reason": _readable(view["disabled_reason"])}
