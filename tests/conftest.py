@@ -116,9 +116,8 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty, migrated database of each backend."""
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database of the backend in `request.param`."""
     if request.param == "sqlite":
         path = tmp_path / "shoplink.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -126,6 +125,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = request.getfixturevalue("postgres_database")
     _empty_postgres(url)
     return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database of each backend."""
+    return empty_database(request, tmp_path)
 
 
 @pytest.fixture
