@@ -81,13 +81,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-_EMPTYING: dict[str, list[str]] = {}
+_EMPTYING: dict[str, str] = {}
 
 
-def _emptying_statements(connection: sa.Connection) -> list[str]:
+def _emptying_statements(connection: sa.Connection) -> str:
     """DELETE every table, children first, with user triggers (append-only) paused.
 
-    Several times faster than TRUNCATE, which makes new files for every table and index.
+    Several times faster than TRUNCATE, which makes new files for every table and index;
+    sent as one string, so the three dozen statements cost one round trip, not one each.
     """
     metadata = sa.MetaData()
     metadata.reflect(connection)
@@ -98,12 +99,12 @@ def _emptying_statements(connection: sa.Connection) -> list[str]:
     sequences = connection.execute(sa.text(
         "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
     )).scalars().all()
-    return [
+    return ";\n".join([
         *(f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in triggered),
         *(f'DELETE FROM "{t}"' for t in tables),
         *(f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in triggered),
         *(f'ALTER SEQUENCE "{s}" RESTART' for s in sequences),
-    ]
+    ])
 
 
 def _empty_postgres(url: str) -> None:
@@ -111,8 +112,7 @@ def _empty_postgres(url: str) -> None:
     with engine.begin() as connection:
         if url not in _EMPTYING:
             _EMPTYING[url] = _emptying_statements(connection)
-        for statement in _EMPTYING[url]:
-            connection.execute(sa.text(statement))
+        connection.exec_driver_sql(_EMPTYING[url])
     engine.dispose()
 
 
