@@ -48,6 +48,13 @@ def unavailable(reason: str) -> NoReturn:
         pytest.fail(f"{reason} (CI=true: this test must run)")
     pytest.skip(reason)
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (real processes, daemons, the browser): the workers then end on
+    short ones, and neither waits long for the other at the end of a run."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow")
+                                     or "browser" in item.path.parts))
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database, migrated, for this test session (or xdist worker)."""
