@@ -28,8 +28,11 @@ def test_links_move_within_a_second_of_their_deadlines_and_sigterm_exits_0(
     daemon = daemons(database_url)
     daemon.wait_for("start")
     now = datetime.now(UTC)
-    insert_due_links(database_url, [("expire", now + 2 * SECOND), ("unlock", now + 3 * SECOND),
-                                    ("expire", now + 4 * SECOND)])
+    # The first two seconds ahead, so the one-second look-ahead sees it; each later one is
+    # a wake-up of its own, armed by the sweep before it.
+    insert_due_links(database_url, [("expire", now + 2 * SECOND),
+                                    ("unlock", now + 2.5 * SECOND),
+                                    ("expire", now + 3 * SECOND)])
     daemon.wait_swept(3, timeout=10)
     assert pending(database_url) == 0
     rows = timer_events(database_url)

@@ -1,7 +1,8 @@
 """3. Lateness: the real `shoplink daemon` process, deadlines spread over the next seconds.
 
 The daemon starts first, as it would in production; then the deadlines are written
-(two seconds ahead and later, so its one-second look-ahead can see the first one), and
+(`Sizes.lead`, two seconds ahead and later, so its one-second look-ahead can see the
+first one; the smoke test's tiny sizes take one), and
 lateness is each history row's `recorded_at` minus its `at` (the deadline).
 """
 
@@ -32,7 +33,6 @@ from tests.benchmarks.seed import (
 )
 
 TARGET_MS = 250
-LEAD = 2.0  # seconds between writing the deadlines and the first of them
 SHOPS = 100
 
 
@@ -54,9 +54,9 @@ def _wait_started(log: Path, daemon: subprocess.Popen, timeout: float = 60) -> N
     raise RuntimeError("the daemon did not start within a minute")
 
 
-def _write_deadlines(engine: sa.Engine, count: int, spread: float) -> None:
+def _write_deadlines(engine: sa.Engine, count: int, spread: float, lead: float) -> None:
     rng = random.Random(11)
-    start = datetime.now(UTC) + timedelta(seconds=LEAD)
+    start = datetime.now(UTC) + timedelta(seconds=lead)
     rows = [
         link(i + 1, i % SHOPS + 1, i // SHOPS + 1, "invited" if i % 2 == 0 else "linked",
              start + timedelta(seconds=rng.uniform(0, spread)))
@@ -95,8 +95,8 @@ def run(ctx: Context) -> None:
                                   stderr=subprocess.STDOUT, env=dict(os.environ))
     try:
         _wait_started(log, daemon)
-        _write_deadlines(engine, count, spread)
-        done = _wait_done(engine, count, LEAD + spread + 30)
+        _write_deadlines(engine, count, spread, ctx.sizes.lead)
+        done = _wait_done(engine, count, ctx.sizes.lead + spread + 30)
     finally:
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=60)

@@ -97,7 +97,8 @@ def _lag(ctx: Context, count: int, spread: float) -> None:
                                       stderr=subprocess.STDOUT, env=dict(os.environ))
         try:
             _wait_started(log, daemon)
-            _due_invitations(engine, count, datetime.now(UTC) + timedelta(seconds=2), spread)
+            _due_invitations(engine, count, datetime.now(UTC) + timedelta(seconds=ctx.sizes.lead),
+                             spread)
             end = time.monotonic() + spread + 30
             while len(receiver.requests) < count and time.monotonic() < end:
                 time.sleep(0.1)

@@ -3,6 +3,12 @@
 One browser per test session; each test gets its own server (uvicorn in a thread, on a
 free loopback port) over its database, with a clock the test moves. Without Chromium or
 Playwright the tests skip with the reason; under CI=true they fail instead.
+
+They run on SQLite only, and the whole workflow by clicks on PostgreSQL too
+(`on_every_backend`): a page parses, calls one service function and renders, and the
+service layer under it (links, rules, tokens, the pages' sessions) is proven on both
+backends by the integration, API and CLI tests. What a browser adds (layout, axe, CSRF,
+cookies) does not depend on the database, and it is the suite's costliest part.
 """
 
 from __future__ import annotations
@@ -13,19 +19,30 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from shoplink.workflows.uow import UnitOfWork
-from tests.conftest import T0, unavailable
+from tests.conftest import BACKENDS, T0, empty_database, unavailable
 
 CHROMIUM = os.environ.get("SHOPLINK_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",
         "--disable-dev-shm-usage"]
 PHONE = {"width": 390, "height": 844}
+
+
+# The browser tests' database: SQLite, unless a test is marked `on_every_backend`.
+on_every_backend = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated SQLite database (or each backend, for `on_every_backend`)."""
+    return empty_database(request, tmp_path)
 
 
 @pytest.fixture(scope="session")

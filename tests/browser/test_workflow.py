@@ -9,9 +9,10 @@ from playwright.sync_api import expect
 
 from shoplink.workflows.accounts import add_account
 from shoplink.workflows.shops import add_shop
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import on_every_backend, sign_in
 
 
+@on_every_backend
 def test_a_seller_links_an_account_that_accepts_and_unlinks_it_a_day_later(site, person):
     add_shop(site.uow(), "Acme", site.clock.now)
     add_account(site.uow(), {"username": "alice", "nickname": "Alice Reyes",
