@@ -48,6 +48,7 @@ def unavailable(reason: str) -> NoReturn:
         pytest.fail(f"{reason} (CI=true: this test must run)")
     pytest.skip(reason)
 
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long tests first (real processes, daemons, the browser): the workers then end on
     short ones, and neither waits long for the other at the end of a run."""
