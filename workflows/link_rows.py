@@ -113,21 +113,6 @@ def link(connection: sa.Connection, key: int, *, lock: bool = False,
 
 
 @functools.cache
-def _owners_query() -> sa.Select[Any]:
-    return sa.select(LINKS.c.shop_id, LINKS.c.account_id).where(LINKS.c.id == sa.bindparam("key"))
-
-
-def owners(connection: sa.Connection, key: int,
-           reach: Reach | None = None) -> tuple[int, int]:
-    """A link's shop and account, read without locking so they can be locked first."""
-    found = connection.execute(_owners_query(), {"key": key}).first()
-    if found is None or (reach is not None and not reach.allows(found.shop_id,
-                                                                found.account_id)):
-        raise NotFound(f"no link {key}")
-    return int(found.shop_id), int(found.account_id)
-
-
-@functools.cache
 def _insert_query() -> sa.Insert:
     return sa.insert(LINKS).returning(LINKS.c.id)
 

@@ -75,7 +75,7 @@ def _held_link(uow: UnitOfWork, key: int, now: datetime, reach: lookup.Reach | N
     connection = uow.session.connection()
     held = None
     if connection.dialect.name == "postgresql":
-        shop_id, account_id = link_rows.owners(connection, key, reach)
+        shop_id, account_id = lookup.link_owners(connection, key, reach)
     else:
         held = link_rows.link(connection, key, reach=reach)
         shop_id, account_id = held.shop_id, held.account_id

@@ -123,21 +123,26 @@ def link_id(raw: str | int) -> int:
     return parse_id(raw, "link")
 
 
-def link_shop_id(session: Session, key: int, reach: Reach | None = None) -> int:
-    """The shop a link belongs to, read without locking, so the shop can be locked first;
-    a link outside the caller's reach is not found."""
-    found: tuple[int, int] | None
-    if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(
-            sa.select(Link.shop_id, Link.account_id).where(Link.id == key)).first()
-        found = (row[0], row[1]) if row is not None else None
-    else:  # SQLite holds the database already: read the link with its shop and account once
-        link = session.execute(sa.select(Link).where(Link.id == key)).unique().scalar()
-        session.info.setdefault("held", []).append(link)  # the identity map holds weakly
-        found = (link.shop_id, link.account_id) if link is not None else None
-    if found is None or (reach is not None and not reach.allows(found[0], found[1])):
+@functools.cache
+def _owners_query() -> sa.Select[Any]:
+    links = cast(sa.Table, Link.__table__)
+    return sa.select(links.c.shop_id, links.c.account_id).where(links.c.id == sa.bindparam("key"))
+
+
+def link_owners(connection: sa.Connection, key: int,
+                reach: Reach | None = None) -> tuple[int, int]:
+    """A link's shop and account, read without locking so they can be locked first; a
+    link outside the caller's reach is not found."""
+    found = connection.execute(_owners_query(), {"key": key}).first()
+    if found is None or (reach is not None and not reach.allows(found.shop_id,
+                                                                found.account_id)):
         raise NotFound(f"no link {key}")
-    return int(found[0])
+    return int(found.shop_id), int(found.account_id)
+
+
+def link_shop_id(session: Session, key: int, reach: Reach | None = None) -> int:
+    """The shop a link belongs to (`link_owners`), on the session's connection."""
+    return link_owners(session.connection(), key, reach)[0]
 
 
 def link_for_update(session: Session, key: int) -> Link:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows.db import READ_ONLY
 from shoplink.workflows.errors import BadInput
+from shoplink.workflows.lookup import locking
 from shoplink.workflows.models import Account, Shop
 
 
@@ -86,5 +87,7 @@ class UnitOfWork:
         return self.session.get_one(model, key)
 
     def locking(self, query: sa.Select[Any], model: type[Any]) -> sa.Select[Any]:
-        query = query.execution_options(populate_existing=True)
-        return query.with_for_update(of=model) if self.dialect == "postgresql" else query
+        """`lookup.locking` for ORM rows: FOR UPDATE on PostgreSQL, and the rows read again
+        over what the session holds, so a locked row is the committed one."""
+        return locking(query.execution_options(populate_existing=True), self.dialect,
+                       model.__table__)
