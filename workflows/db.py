@@ -110,7 +110,9 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         if not read_only:
             _take_turn(connection.connection.info)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # On the driver's connection: one statement, without SQLAlchemy's execution around it.
+        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     def _take_turn(info: dict[str, Any]) -> None:
         # Held from the first write transaction until the connection goes back to the pool

@@ -223,20 +223,26 @@ def overdue(session: Session | sa.Connection, now: datetime, *,
 
     A read asks this first and catches up only when it must (SPEC section 2)."""
     params: dict[str, Any] = {"now": now}
-    if shop_ids is not None:
-        params["shop_ids"] = shop_ids
-    return bool(session.execute(_overdue_query(shop_ids is not None), params).scalar())
+    if shop_ids is None:
+        of = "any"
+    elif len(shop_ids) == 1:  # every command: an equality, no list to expand per execution
+        of, params["shop_id"] = "one", shop_ids[0]
+    else:
+        of, params["shop_ids"] = "some", shop_ids
+    return bool(session.execute(_overdue_query(of), params).scalar())
 
 
 @functools.cache
-def _overdue_query(of_shops: bool) -> sa.Select[Any]:
-    """Built once, with the time and the shops as bound parameters."""
+def _overdue_query(of: str) -> sa.Select[Any]:
+    """Built once, with the time and the shops (`of` "any", "one" or "some") bound."""
     at = sa.bindparam("now", type_=UTCDateTime())
     checks = []
     for timer in TIMERS:
         query = sa.select(LINKS.c.id).where(LINKS.c.state == timer.source,
                                             LINKS.c[timer.deadline] <= at)
-        if of_shops:
+        if of == "one":
+            query = query.where(LINKS.c.shop_id == sa.bindparam("shop_id"))
+        elif of == "some":
             query = query.where(LINKS.c.shop_id.in_(sa.bindparam("shop_ids", expanding=True)))
         checks.append(sa.exists(query))
     return sa.select(sa.or_(*checks))
