@@ -161,6 +161,10 @@ def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[s
     return list(views.values())[:limit]
 
 
+SEARCH_COLUMNS = ("id", "username", "nickname", "nickname_key", "email", "region", "status",
+                  "birth_date", "identity_verified", "business")
+
+
 @functools.lru_cache(maxsize=16)
 def _search_statement(limit: int) -> sa.Select:
     """The search for one `limit`, built once: the key is a bound parameter."""
@@ -170,8 +174,9 @@ def _search_statement(limit: int) -> sa.Select:
         reads.append(_ranked(rank, column == key, column, limit))
         reads.append(_ranked(rank + 2, column >= key, column, limit))
     found = sa.union_all(*reads).subquery("found")
+    shown = [ACCOUNTS.c[name] for name in SEARCH_COLUMNS]  # what account_view shows, no times
     return (
-        sa.select(*ACCOUNTS.c, found.c.rank)
+        sa.select(*shown, found.c.rank)
         .join(found, found.c.id == ACCOUNTS.c.id)
         .order_by(found.c.rank, found.c.position, found.c.id)
     )
