@@ -142,11 +142,16 @@ def update(session: Session, moving: Moving) -> None:
     _insert_history(session, moving)
 
 
+@functools.cache
+def _history_query() -> sa.Insert:
+    return sa.insert(EVENTS)
+
+
 def _insert_history(session: Session, moving: Moving) -> None:
     """The rows the machine recorded, in one statement; each is logged once committed."""
     if moving.added:
         rows = [{"link_id": moving.id, **row} for row in moving.added]
-        session.connection().execute(sa.insert(EVENTS), rows)
+        session.connection().execute(_history_query(), rows)
         transition_log.written(session, [SimpleNamespace(**row) for row in rows])
         moving.added = []
 
