@@ -166,7 +166,7 @@ def catch_up(uow: UnitOfWork, shop_id: int, now: datetime) -> Applied:
     command's own transaction ends first: SQLite has one writer at a time. When nothing
     is overdue (one indexed read), the command's transaction simply goes on.
     """
-    if not overdue(uow.session, now, shop_ids=[shop_id]):
+    if not overdue(uow.session.connection(), now, shop_ids=[shop_id]):
         return Applied()
     uow.session.rollback()
     with UnitOfWork(uow.engine) as own:
@@ -188,7 +188,7 @@ def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime
     """The start of a read (`uow.reading()`): only when a timer of these shops (None: of
     any) is overdue, catch up (in short transactions of their own), then read on from a
     fresh snapshot. A read that finds nothing overdue takes no lock and writes nothing."""
-    if not overdue(uow.session, now, shop_ids=shop_ids):
+    if not overdue(uow.session.connection(), now, shop_ids=shop_ids):
         return
     uow.session.rollback()
     if shop_ids is None:
