@@ -185,9 +185,9 @@ def fire(link: Link | Moving, event: str, *, actor: str, now: datetime, at: date
     violations = violations or []
     try:
         machine = _idle.pop()
-        machine.model.link = link
     except IndexError:
         machine = LinkMachine(Seat(link))
+    machine.model.link = link
     try:
         machine.send(event, at=at or now, ttl=ttl, actor=actor, now=now,
                      violations=violations, answering=answering)
