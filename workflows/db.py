@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,41 @@ def make_engine(raw: str, *, must_exist: bool = False, **kwargs: Any) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     try:
-        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = sa.create_engine(url, **kwargs)
     except ModuleNotFoundError as failure:
         raise BadInput(f"{redact(raw)} needs the {failure.name} driver, which is not installed: "
                        "pip install 'shoplink[postgres]'") from None
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+IDLE_SINCE = "shoplink_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that sat in the pool for a
+    while: a restarted or vanished server is found before a request uses the connection,
+    and under load, where connections come back within milliseconds, no request pays a
+    round trip for the ping. A connection that fails its ping is replaced, and every one
+    pooled before it too (the server they knew is gone)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(IDLE_SINCE, None)
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return  # new, or back in the pool only a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as failure:
+            raise sa.exc.InvalidatePoolError(f"a pooled connection failed its ping: {failure}"
+                                             ) from failure
 
 
 BUSY_SECONDS = 60
