@@ -168,15 +168,21 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     return engine
 
 
-def single_read(engine: Engine) -> sa.Connection:
-    """A connection for one statement that only reads (`with single_read(engine) as c:`).
+def read_options(engine: Engine) -> dict[str, Any]:
+    """Execution options of a connection that only reads.
 
-    No session, and on PostgreSQL no transaction: one statement sees one snapshot anyway,
-    so the BEGIN and ROLLBACK round trips are saved. SQLite reads under a deferred BEGIN
-    (no lock, no round trip). Every request authenticates so; a search reads so."""
-    options: dict[str, Any] = ({"isolation_level": "AUTOCOMMIT"}
-                               if engine.dialect.name == "postgresql" else {READ_ONLY: True})
-    return engine.connect().execution_options(**options)
+    PostgreSQL: no transaction. At READ COMMITTED every statement takes its own snapshot,
+    inside a transaction or not, so a read's BEGIN and ROLLBACK are two round trips that
+    buy nothing. SQLite: a deferred BEGIN, one snapshot of the WAL, no lock."""
+    if engine.dialect.name == "postgresql":
+        return {"isolation_level": "AUTOCOMMIT"}
+    return {READ_ONLY: True}
+
+
+def single_read(engine: Engine) -> sa.Connection:
+    """A connection, without a session, for a read of one statement (`with
+    single_read(engine) as c:`): every request authenticates so; a search reads so."""
+    return engine.connect().execution_options(**read_options(engine))
 
 
 def widen_page_cache(session: Session, kibibytes: int) -> None:

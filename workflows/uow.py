@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from shoplink.workflows.db import READ_ONLY
+from shoplink.workflows.db import read_options
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.lookup import locking
 from shoplink.workflows.models import Account, Shop
@@ -45,8 +45,9 @@ class UnitOfWork:
         return self
 
     def begin_read(self) -> None:
-        """Start the session's next transaction as a read (after a commit or rollback too)."""
-        self.session.connection(execution_options={READ_ONLY: True})
+        """Start the session's next transaction as a read (after a commit or rollback too):
+        `db.read_options`, so on PostgreSQL no BEGIN and no ROLLBACK."""
+        self.session.connection(execution_options=read_options(self.engine))
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:

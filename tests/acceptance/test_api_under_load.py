@@ -60,6 +60,31 @@ def test_a_read_with_nothing_overdue_writes_nothing(engine):
     assert _snapshot(engine) == before
 
 
+def test_a_read_on_postgresql_sends_no_begin_or_rollback_and_on_sqlite_reads_one_snapshot(
+        engine, backend):
+    """At PostgreSQL's READ COMMITTED each statement has its own snapshot, in a transaction
+    or not, so a read runs without one (two round trips fewer); SQLite's read keeps one
+    deferred transaction, so all its statements see the same snapshot."""
+    world = build_world(engine)
+    world.call("seller", "GET", f"/v1/shops/{world.shop_id}")  # the token's use, recorded
+    in_transaction: list[bool] = []
+
+    def after(connection, *_args) -> None:
+        driver = connection.connection.driver_connection
+        in_transaction.append(driver.info.transaction_status != 0 if backend == "postgresql"
+                              else driver.in_transaction)
+
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        for path in READS:
+            url = path.format(shop=world.shop_id, link=world.link_id)
+            assert world.call("seller", "GET", url).status_code == 200, url
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", after)
+    assert len(in_transaction) >= 2 * len(READS)
+    assert set(in_transaction) == {backend == "sqlite"}
+
+
 def test_a_read_catches_up_an_overdue_invitation_first(engine):
     world = build_world(engine)
     world.at(T0 + timedelta(hours=48))
