@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -13,9 +14,12 @@ from sqlalchemy.orm import Session, joinedload
 from shoplink.workflows import validate
 from shoplink.workflows.errors import BadInput, NotFound, quoted
 from shoplink.workflows.models import Account, Link, Shop
+from shoplink.workflows.types import UTCDateTime
+from shoplink.workflows.vocabulary import TIMERS
 
 SHOPS = cast(sa.Table, Shop.__table__)
 ACCOUNTS = cast(sa.Table, Account.__table__)
+LINKS = cast(sa.Table, Link.__table__)
 T = TypeVar("T")
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (PostgreSQL raises)
 
@@ -83,11 +87,24 @@ def locking(query: sa.Select[Any], dialect: str, *tables: sa.Table) -> sa.Select
     return query.with_for_update(of=list(tables)) if dialect == "postgresql" else query
 
 
+def overdue_where(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """Whether a timer transition is due at the bound `now` among the links `conditions`
+    pick (none: all links): one EXISTS per timer, each on its state and deadline index."""
+    at = sa.bindparam("now", type_=UTCDateTime())
+    return sa.or_(*(sa.exists(sa.select(LINKS.c.id).where(
+        LINKS.c.state == timer.source, LINKS.c[timer.deadline] <= at, *conditions))
+        for timer in TIMERS))
+
+
 @functools.cache
-def shop_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
-    """The shop by `by` (id or name), with its official account's username."""
+def shop_query(by: str, lock: bool, dialect: str, overdue: bool = False) -> sa.Select[Any]:
+    """The shop by `by` (id or name), with its official account's username and, with
+    `overdue`, whether one of its timers is due at the bound `now`."""
     official = ACCOUNTS.alias("official")
-    query = (sa.select(SHOPS, official.c.username.label("official_username"))
+    columns: list[Any] = [SHOPS, official.c.username.label("official_username")]
+    if overdue:
+        columns.append(overdue_where(LINKS.c.shop_id == SHOPS.c.id).label("overdue"))
+    query = (sa.select(*columns)
              .outerjoin(official, official.c.id == SHOPS.c.official_account_id)
              .where(SHOPS.c[by] == sa.bindparam("key")))
     return locking(query, dialect, SHOPS) if lock else query
@@ -99,14 +116,20 @@ def account_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
     return locking(query, dialect, ACCOUNTS) if lock else query
 
 
-def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False) -> sa.Row[Any]:
+def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False,
+             overdue_at: datetime | None = None) -> sa.Row[Any]:
     """`shop` as a Core row (with `official_username`), for the paths people wait on;
-    held until commit on PostgreSQL with `lock` (SQLite's writers hold the database)."""
-    dialect = connection.dialect.name
+    held until commit on PostgreSQL with `lock` (SQLite's writers hold the database).
+    With `overdue_at`, the row also says whether one of the shop's timers is due then
+    (`overdue`), in the same statement."""
+    dialect, asks = connection.dialect.name, overdue_at is not None
+    params = {"now": overdue_at} if asks else {}
     return _find_shop(
         ref,
-        lambda key: connection.execute(shop_query("id", lock, dialect), {"key": key}).first(),
-        lambda name: connection.execute(shop_query("name", lock, dialect), {"key": name}).first())
+        lambda key: connection.execute(shop_query("id", lock, dialect, asks),
+                                       {"key": key, **params}).first(),
+        lambda name: connection.execute(shop_query("name", lock, dialect, asks),
+                                        {"key": name, **params}).first())
 
 
 def account_row(connection: sa.Connection, username: str, *, lock: bool = False) -> sa.Row[Any]:

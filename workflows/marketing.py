@@ -13,9 +13,8 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from shoplink.workflows import lookup
 from shoplink.workflows.models import Account, Link, Shop
-from shoplink.workflows.timers import catch_up_for_read
+from shoplink.workflows.timers import read_shop
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import listed_link_view
 from shoplink.workflows.vocabulary import SLOT_STATES
@@ -24,8 +23,7 @@ from shoplink.workflows.vocabulary import SLOT_STATES
 def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
     """The Marketing accounts tab: the links holding one of the shop's four slots."""
     with uow.reading():
-        shop_id = lookup.shop_row(uow.session.connection(), shop_ref).id
-        catch_up_for_read(uow, [shop_id], now)
+        shop_id = read_shop(uow, shop_ref, now).id
         return slot_holders(uow.session.connection(), shop_id)
 
 

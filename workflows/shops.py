@@ -17,7 +17,7 @@ from shoplink.workflows.marketing import slot_holders
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.products import shop_page
-from shoplink.workflows.timers import catch_up_for_read, settle
+from shoplink.workflows.timers import read_shop, settle
 from shoplink.workflows.types import UTCDateTime
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import account_view, shop_view
@@ -49,8 +49,7 @@ def list_shops(uow: UnitOfWork) -> list[dict[str, Any]]:
 def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, Any]:
     """The shop with its official account, slots in use and links counted in 180 days."""
     with uow.reading():
-        shop = lookup.shop_row(uow.session.connection(), shop_ref)
-        catch_up_for_read(uow, [shop.id], now)
+        shop = read_shop(uow, shop_ref, now)
         return _detail(uow, shop, now)
 
 
@@ -58,8 +57,7 @@ def marketing_tab(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, An
     """The Marketing accounts tab in one read: the shop's counts (as `show_shop`)
     and the links holding a slot (as `marketing_accounts`)."""
     with uow.reading():
-        shop = lookup.shop_row(uow.session.connection(), shop_ref)
-        catch_up_for_read(uow, [shop.id], now)
+        shop = read_shop(uow, shop_ref, now)
         connection = uow.session.connection()
         return {"shop": _detail(uow, shop, now), "links": slot_holders(connection, shop.id)}
 

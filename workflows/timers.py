@@ -17,6 +17,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shoplink.workflows import lookup
 from shoplink.workflows.models import Link, LinkEvent, OutboxEvent, Shop
 from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
 from shoplink.workflows.types import UTCDateTime
@@ -184,12 +185,24 @@ def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
     return uow.lock_shop(shop_id)
 
 
+def read_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> sa.Row[Any]:
+    """The start of a read of one shop (`uow.reading()`): the shop, and in the same
+    statement whether one of its timers is overdue; caught up first only when one is."""
+    shop = lookup.shop_row(uow.session.connection(), shop_ref, overdue_at=now)
+    if shop.overdue:
+        _catch_up_reading(uow, [shop.id], now)
+    return shop
+
+
 def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime) -> None:
     """The start of a read (`uow.reading()`): only when a timer of these shops (None: of
     any) is overdue, catch up (in short transactions of their own), then read on from a
     fresh snapshot. A read that finds nothing overdue takes no lock and writes nothing."""
-    if not overdue(uow.session.connection(), now, shop_ids=shop_ids):
-        return
+    if overdue(uow.session.connection(), now, shop_ids=shop_ids):
+        _catch_up_reading(uow, shop_ids, now)
+
+
+def _catch_up_reading(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime) -> None:
     uow.session.rollback()
     if shop_ids is None:
         with UnitOfWork(uow.engine) as own:
@@ -235,14 +248,9 @@ def overdue(session: Session | sa.Connection, now: datetime, *,
 @functools.cache
 def _overdue_query(of: str) -> sa.Select[Any]:
     """Built once, with the time and the shops (`of` "any", "one" or "some") bound."""
-    at = sa.bindparam("now", type_=UTCDateTime())
-    checks = []
-    for timer in TIMERS:
-        query = sa.select(LINKS.c.id).where(LINKS.c.state == timer.source,
-                                            LINKS.c[timer.deadline] <= at)
-        if of == "one":
-            query = query.where(LINKS.c.shop_id == sa.bindparam("shop_id"))
-        elif of == "some":
-            query = query.where(LINKS.c.shop_id.in_(sa.bindparam("shop_ids", expanding=True)))
-        checks.append(sa.exists(query))
-    return sa.select(sa.or_(*checks))
+    if of == "one":
+        return sa.select(lookup.overdue_where(LINKS.c.shop_id == sa.bindparam("shop_id")))
+    if of == "some":
+        return sa.select(lookup.overdue_where(
+            LINKS.c.shop_id.in_(sa.bindparam("shop_ids", expanding=True))))
+    return sa.select(lookup.overdue_where())
