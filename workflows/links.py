@@ -55,9 +55,9 @@ def _held_shop_and_account(uow: UnitOfWork, shop_ref: str | int, username: str,
     """The shop and the account, held in that order, with the shop's overdue timers caught
     up first (in their own transaction: then both are read again in a fresh one)."""
     connection = uow.session.connection()
-    shop = lookup.shop_row(connection, shop_ref, lock=True)
+    shop = lookup.shop_row(connection, shop_ref, lock=True, overdue_at=now)
     account = lookup.account_row(connection, username, lock=True)
-    if overdue(connection, now, shop_ids=[shop.id]):
+    if shop.overdue:
         catch_up(uow, shop.id, now)
         connection = uow.session.connection()
         shop = lookup.shop_row(connection, shop.id, lock=True)

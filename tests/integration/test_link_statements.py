@@ -1,4 +1,4 @@
-"""A link (search, new, accept) costs at most 15 SQL statements on either backend (12 on
+"""A link (search, new, accept) costs at most 14 SQL statements on either backend (11 on
 SQLite, whose BEGIN IMMEDIATE holds every row it reads; PostgreSQL locks the shop, the
 account and the link with FOR UPDATE): what the hot path sends to the database, counted by
 a SQLAlchemy listener, transaction control left out. The account is already a Business
@@ -19,7 +19,7 @@ from shoplink.workflows.marketing import marketing_accounts
 from shoplink.workflows.shops import show_shop
 from tests.conftest import T0
 
-MOST_STATEMENTS = {"sqlite": 12, "postgresql": 15}
+MOST_STATEMENTS = {"sqlite": 11, "postgresql": 14}
 
 
 @contextmanager
