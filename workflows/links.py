@@ -22,7 +22,7 @@ from shoplink.workflows.machine import HOLDING_STATES
 from shoplink.workflows.models import Link
 from shoplink.workflows.outbox import publish
 from shoplink.workflows.showcase import clear_showcase
-from shoplink.workflows.timers import catch_up, catch_up_for_read, overdue
+from shoplink.workflows.timers import catch_up, catch_up_for_read, overdue, read_link_shop
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
@@ -75,11 +75,13 @@ def _held_link(uow: UnitOfWork, key: int, now: datetime, reach: lookup.Reach | N
     connection = uow.session.connection()
     held = None
     if connection.dialect.name == "postgresql":
-        shop_id, account_id = lookup.link_owners(connection, key, reach)
+        owners = lookup.link_owners(connection, key, reach, overdue_at=now)
+        shop_id, account_id, due = owners.shop_id, owners.account_id, owners.overdue
     else:
         held = link_rows.link(connection, key, reach=reach)
         shop_id, account_id = held.shop_id, held.account_id
-    if overdue(connection, now, shop_ids=[shop_id]):
+        due = overdue(connection, now, shop_ids=[shop_id])
+    if due:
         catch_up(uow, shop_id, now)
         connection, held = uow.session.connection(), None
     if held is None:
@@ -188,7 +190,7 @@ def show_link(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
               reach: lookup.Reach | None = None) -> dict[str, Any]:
     key = lookup.link_id(raw_id)
     with uow.reading():
-        catch_up_for_read(uow, [lookup.link_shop_id(uow.session, key, reach)], now)
+        read_link_shop(uow, key, now, reach)
         link = uow.session.execute(sa.select(Link).where(Link.id == key)).unique().scalar_one()
         return link_view(link, history=True)
 

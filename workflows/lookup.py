@@ -87,12 +87,14 @@ def locking(query: sa.Select[Any], dialect: str, *tables: sa.Table) -> sa.Select
     return query.with_for_update(of=list(tables)) if dialect == "postgresql" else query
 
 
-def overdue_where(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """Whether a timer transition is due at the bound `now` among the links `conditions`
-    pick (none: all links): one EXISTS per timer, each on its state and deadline index."""
+def overdue_where(*conditions: sa.ColumnElement[bool],
+                  links: sa.FromClause = LINKS) -> sa.ColumnElement[bool]:
+    """Whether a timer transition is due at the bound `now` among the `links` (the table,
+    or an alias of it inside a query of links) that `conditions` pick (none: all): one
+    EXISTS per timer, each on its state and deadline index."""
     at = sa.bindparam("now", type_=UTCDateTime())
-    return sa.or_(*(sa.exists(sa.select(LINKS.c.id).where(
-        LINKS.c.state == timer.source, LINKS.c[timer.deadline] <= at, *conditions))
+    return sa.or_(*(sa.exists(sa.select(links.c.id).where(
+        links.c.state == timer.source, links.c[timer.deadline] <= at, *conditions))
         for timer in TIMERS))
 
 
@@ -147,25 +149,33 @@ def link_id(raw: str | int) -> int:
 
 
 @functools.cache
-def _owners_query() -> sa.Select[Any]:
-    links = cast(sa.Table, Link.__table__)
-    return sa.select(links.c.shop_id, links.c.account_id).where(links.c.id == sa.bindparam("key"))
+def _owners_query(overdue: bool) -> sa.Select[Any]:
+    columns: list[Any] = [LINKS.c.shop_id, LINKS.c.account_id]
+    if overdue:  # of the link's shop: its other links, under an alias of their own
+        others = LINKS.alias("others")
+        columns.append(overdue_where(others.c.shop_id == LINKS.c.shop_id, links=others)
+                       .label("overdue"))
+    return sa.select(*columns).where(LINKS.c.id == sa.bindparam("key"))
 
 
-def link_owners(connection: sa.Connection, key: int,
-                reach: Reach | None = None) -> tuple[int, int]:
-    """A link's shop and account, read without locking so they can be locked first; a
-    link outside the caller's reach is not found."""
-    found = connection.execute(_owners_query(), {"key": key}).first()
+def link_owners(connection: sa.Connection, key: int, reach: Reach | None = None, *,
+                overdue_at: datetime | None = None) -> sa.Row[Any]:
+    """A link's `shop_id` and `account_id`, read without locking so they can be locked
+    first; a link outside the caller's reach is not found. With `overdue_at`, the row
+    also says whether one of the shop's timers is due then (`overdue`)."""
+    params: dict[str, Any] = {"key": key}
+    if overdue_at is not None:
+        params["now"] = overdue_at
+    found = connection.execute(_owners_query(overdue_at is not None), params).first()
     if found is None or (reach is not None and not reach.allows(found.shop_id,
                                                                 found.account_id)):
         raise NotFound(f"no link {key}")
-    return int(found.shop_id), int(found.account_id)
+    return found
 
 
 def link_shop_id(session: Session, key: int, reach: Reach | None = None) -> int:
     """The shop a link belongs to (`link_owners`), on the session's connection."""
-    return link_owners(session.connection(), key, reach)[0]
+    return int(link_owners(session.connection(), key, reach).shop_id)
 
 
 def link_for_update(session: Session, key: int) -> Link:

@@ -194,6 +194,16 @@ def read_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> sa.Row[Any
     return shop
 
 
+def read_link_shop(uow: UnitOfWork, key: int, now: datetime,
+                   reach: lookup.Reach | None = None) -> int:
+    """The start of a read of one link (`uow.reading()`): its shop, and in the same
+    statement whether one of that shop's timers is overdue; caught up first only then."""
+    owners = lookup.link_owners(uow.session.connection(), key, reach, overdue_at=now)
+    if owners.overdue:
+        _catch_up_reading(uow, [owners.shop_id], now)
+    return int(owners.shop_id)
+
+
 def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime) -> None:
     """The start of a read (`uow.reading()`): only when a timer of these shops (None: of
     any) is overdue, catch up (in short transactions of their own), then read on from a

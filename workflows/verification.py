@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from shoplink.workflows import lookup
 from shoplink.workflows.errors import NotFound
 from shoplink.workflows.models import Link
-from shoplink.workflows.timers import catch_up_for_read
+from shoplink.workflows.timers import read_link_shop
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import link_view
 
@@ -46,7 +46,7 @@ def verification(uow: UnitOfWork, raw_id: str | int, now: datetime, *,
     """The link (of `shop_id`, when given) with the criteria of its verification."""
     key = lookup.link_id(raw_id)
     with uow.reading():
-        catch_up_for_read(uow, [lookup.link_shop_id(uow.session, key)], now)
+        read_link_shop(uow, key, now)
         link = uow.session.execute(sa.select(Link).where(Link.id == key)).unique().scalar_one()
         if shop_id is not None and link.shop_id != shop_id:
             raise NotFound(f"no link {key}")
