@@ -188,7 +188,8 @@ def test_a_kept_machine_moves_each_link_from_that_links_own_state():
 
 
 def test_after_a_refusal_and_a_final_state_the_next_link_still_moves():
-    """A machine whose event raised, or whose link ended, is not the one the next gets."""
+    """Neither a refusal nor a link that ended leaves a machine that moves the next one
+    wrongly."""
     ended = fresh("invited")
     machine.fire(ended, "decline", actor="system", now=T)
     refused = fresh("invited")
@@ -203,6 +204,30 @@ def test_after_a_refusal_and_a_final_state_the_next_link_still_moves():
     machine.fire(link, "invite", actor="seller", now=T)
     assert (ended.state, refused.state, rejected.state, link.state) == (
         "declined", "invited", "rejected", "invited")
+
+
+def test_a_machine_whose_link_ended_moves_the_next_link_without_being_built_again(
+        monkeypatch):
+    """Every rejected link ends its machine's run; building one costs ten times more than
+    restarting it, so the same machine, restarted, moves the next link."""
+    monkeypatch.setattr(machine, "_idle", [])
+    for state, event, violations in (("searched", "verify", [Violation("shop_full", "full")]),
+                                     ("invited", "decline", []),
+                                     ("verified", "cancel", [])):
+        ended = fresh(state)
+        ended.account = Account(username="alice")
+        machine.fire(ended, event, actor="seller", now=T, violations=violations)
+        assert ended.state in machine.FINAL_STATES
+        [kept] = machine._idle
+        link = fresh()
+        link.account = Account(username="alice")
+        machine.fire(link, "verify", actor="seller", now=T)
+        machine.fire(link, "invite", actor="seller", now=T + timedelta(minutes=1))
+        machine.fire(link, "accept", actor="account:alice", now=T + timedelta(minutes=2),
+                     answering="alice")
+        assert machine._idle == [kept]
+        assert (link.state, link.linked_at) == ("linked", T + timedelta(minutes=2))
+        assert [e.event for e in link.history] == ["search", "verify", "invite", "accept"]
 
 
 def test_machines_moving_links_on_many_threads_at_once_never_mix_them():
