@@ -68,14 +68,16 @@ def answer_for(failure: ShoplinkError) -> tuple[int, dict[str, Any]]:
     return INTERNAL
 
 
-def _domain(request: Request, failure: Exception) -> JSONResponse:
+# Handlers that only build an answer are `async`: Starlette runs them on the event loop,
+# not on a worker thread and back (every refused link or bad input paid that hand-off).
+async def _domain(request: Request, failure: Exception) -> JSONResponse:
     assert isinstance(failure, ShoplinkError)
     status, body = answer_for(failure)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status, headers=headers)
 
 
-def _validation(request: Request, failure: Exception) -> JSONResponse:
+async def _validation(request: Request, failure: Exception) -> JSONResponse:
     assert isinstance(failure, RequestValidationError)
     problems = []
     for item in failure.errors()[:5]:
@@ -84,7 +86,7 @@ def _validation(request: Request, failure: Exception) -> JSONResponse:
     return JSONResponse(document("bad_input", "; ".join(problems) or "invalid request"), 422)
 
 
-def _http(request: Request, failure: Exception) -> JSONResponse:
+async def _http(request: Request, failure: Exception) -> JSONResponse:
     assert isinstance(failure, HTTPException)
     status, code, message = failure.status_code, "bad_input", str(failure.detail)
     headers = getattr(failure, "headers", None)
