@@ -21,6 +21,9 @@ URL_VARIABLE = "SHOPLINK_DATABASE_URL"
 # An execution option of a connection whose transaction only reads: on SQLite it begins
 # deferred (a snapshot, no write lock), so reads never queue behind each other or writes.
 READ_ONLY = "shoplink_read_only"
+# ... and one that runs a single statement: SQLite runs it in a transaction of its own (its
+# autocommit mode), so no BEGIN and no ROLLBACK around it.
+SINGLE_STATEMENT = "shoplink_single_statement"
 # Where a SQLite connection remembers its page cache's size while widen_page_cache holds it
 # wider; it shrinks back when the connection returns to the pool.
 CACHE_BEFORE = "shoplink_cache_size_before"
@@ -139,7 +142,10 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     def _begin(connection: sa.Connection) -> None:
         # Every transaction that may write takes the write lock up front: SQLite's per-shop
         # lock. A read-only one reads a snapshot and takes no lock.
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        options = connection.get_execution_options()
+        if options.get(SINGLE_STATEMENT, False):
+            return
+        read_only = options.get(READ_ONLY, False)
         if not read_only:
             _take_turn(connection.connection.info)
         # On the driver's connection: one statement, without SQLAlchemy's execution around it.
@@ -181,8 +187,12 @@ def read_options(engine: Engine) -> dict[str, Any]:
 
 def single_read(engine: Engine) -> sa.Connection:
     """A connection, without a session, for a read of one statement (`with
-    single_read(engine) as c:`): every request authenticates so; a search reads so."""
-    return engine.connect().execution_options(**read_options(engine))
+    single_read(engine) as c:`): every request authenticates so; a search reads so.
+    One statement reads one snapshot by itself: on SQLite it runs without BEGIN."""
+    options = read_options(engine)
+    if engine.dialect.name == "sqlite":
+        options[SINGLE_STATEMENT] = True
+    return engine.connect().execution_options(**options)
 
 
 def widen_page_cache(session: Session, kibibytes: int) -> None:

@@ -53,12 +53,12 @@ def shop(session: Session, ref: str | int) -> Shop:
     """SHOP is an id or an exact name; a name made of digits is tried as a name too.
 
     An int is an id only (the API passes its caller's shop id)."""
-    return _find_shop(
+    return find_shop(
         ref, lambda key: session.get(Shop, key),
         lambda name: session.execute(sa.select(Shop).where(Shop.name == name)).unique().scalar())
 
 
-def _find_shop(ref: str | int, by_id: Callable[[int], T | None],
+def find_shop(ref: str | int, by_id: Callable[[int], T | None],
                by_name: Callable[[str], T | None]) -> T:
     """The one reading of SHOP, for the ORM and the Core lookups alike."""
     if isinstance(ref, int):
@@ -126,7 +126,7 @@ def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False,
     (`overdue`), in the same statement."""
     dialect, asks = connection.dialect.name, overdue_at is not None
     params = {"now": overdue_at} if asks else {}
-    return _find_shop(
+    return find_shop(
         ref,
         lambda key: connection.execute(shop_query("id", lock, dialect, asks),
                                        {"key": key, **params}).first(),

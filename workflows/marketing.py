@@ -13,18 +13,55 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from shoplink.workflows.db import single_read
+from shoplink.workflows.lookup import find_shop, overdue_where
 from shoplink.workflows.models import Account, Link, Shop
-from shoplink.workflows.timers import read_shop
+from shoplink.workflows.timers import catch_up_shops
 from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import listed_link_view
 from shoplink.workflows.vocabulary import SLOT_STATES
 
 
 def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
-    """The Marketing accounts tab: the links holding one of the shop's four slots."""
-    with uow.reading():
-        shop_id = read_shop(uow, shop_ref, now).id
-        return slot_holders(uow.session.connection(), shop_id)
+    """The Marketing accounts tab: the links holding one of the shop's four slots.
+
+    One statement on a connection of its own (`db.single_read`: no session, and on SQLite
+    no BEGIN): the shop, whether one of its timers is overdue, and its slot holders. Only
+    when one is overdue is the shop caught up (timers.catch_up_shops) and read again."""
+    rows = _tab(uow.engine, shop_ref, now)
+    if rows[0].overdue:
+        catch_up_shops(uow.engine, [rows[0].tab_shop_id], now)
+        rows = _tab(uow.engine, rows[0].tab_shop_id, now)
+    return [listed_link_view(row) for row in rows if row.id is not None]
+
+
+def _tab(engine: sa.Engine, shop_ref: str | int, now: datetime) -> list[sa.Row[Any]]:
+    with single_read(engine) as connection:
+        def read(by: str, key: str | int) -> list[sa.Row[Any]] | None:
+            return list(connection.execute(_tab_query(by), {"key": key, "now": now})) or None
+
+        return find_shop(shop_ref, lambda key: read("id", key), lambda name: read("name", name))
+
+
+@functools.cache
+def _tab_query(by: str) -> sa.Select[Any]:
+    """Built once per way of naming the shop: the slot holders as `_slot_holders_query`
+    reads them, outer-joined to the shop (a shop with none gives one row of NULLs)."""
+    links, shops, accounts = (cast(sa.Table, m.__table__) for m in (Link, Shop, Account))
+    others = links.alias("others")  # the overdue question's links, apart from the listed
+    held = sa.and_(links.c.shop_id == shops.c.id, links.c.state.in_(SLOT_STATES))
+    return (
+        sa.select(shops.c.id.label("tab_shop_id"),
+                  overdue_where(others.c.shop_id == shops.c.id, links=others).label("overdue"),
+                  links, shops.c.name.label("shop_name"),
+                  accounts.c.username.label("account_username"),
+                  accounts.c.nickname.label("account_nickname"),
+                  accounts.c.email.label("account_email"))
+        .select_from(shops.outerjoin(links, held)
+                     .outerjoin(accounts, accounts.c.id == links.c.account_id))
+        .where(shops.c[by] == sa.bindparam("key"))
+        .order_by(links.c.id)
+    )
 
 
 def slot_holders(connection: sa.Connection, shop_id: int) -> list[dict[str, Any]]:

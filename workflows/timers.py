@@ -214,16 +214,22 @@ def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime
 
 def _catch_up_reading(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime) -> None:
     uow.session.rollback()
+    catch_up_shops(uow.engine, shop_ids, now)
+    uow.begin_read()
+
+
+def catch_up_shops(engine: sa.Engine, shop_ids: list[int] | None, now: datetime) -> None:
+    """Apply what is due at `now` of these shops (None: of every shop), each shop in a
+    short transaction of its own: what a read found overdue, before it reads again."""
     if shop_ids is None:
-        with UnitOfWork(uow.engine) as own:
+        with UnitOfWork(engine) as own:
             apply_due(own.session, now)
             own.commit()
     for shop_id in sorted(shop_ids or ()):  # one lock order, so two callers never deadlock
-        with UnitOfWork(uow.engine) as own:
+        with UnitOfWork(engine) as own:
             own.lock_shop(shop_id)
             if apply_due(own.session, now, shop_id=shop_id).total:
                 own.commit()
-    uow.begin_read()
 
 
 def next_deadline(session: Session, after: datetime | None = None) -> datetime | None:
