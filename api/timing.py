@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
+from shoplink.workflows.db import BEGIN_WAITED
+
 log = logging.getLogger("shoplink.api.timing")
 
 
@@ -61,15 +63,9 @@ def instrument(engine: Engine) -> None:
         if not statement.startswith("BEGIN"):  # SQLite's BEGIN is counted as a lock wait
             add("lock" if "FOR UPDATE" in statement else "database", seconds)
 
-    def _begin(conn: Any) -> None:  # first: before db.py's listener takes the turn and BEGINs
-        conn.info["shoplink_begin"] = time.perf_counter()
-
-    def _begun(conn: Any) -> None:  # last: the BEGIN is done (SQLite: the write lock held)
-        if engine.dialect.name == "sqlite":
-            add("lock", time.perf_counter() - conn.info.pop("shoplink_begin"))
-
-    event.listen(engine, "begin", _begin, insert=True)
-    event.listen(engine, "begin", _begun)
+    @event.listens_for(engine, "begin")
+    def _begun(conn: Any) -> None:  # after db.py's listener took the turn and BEGAN
+        add("lock", conn.info.pop(BEGIN_WAITED, 0.0))
 
 
 def install(app: FastAPI) -> None:

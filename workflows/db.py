@@ -24,6 +24,9 @@ READ_ONLY = "shoplink_read_only"
 # ... and one that runs a single statement: SQLite runs it in a transaction of its own (its
 # autocommit mode), so no BEGIN and no ROLLBACK around it.
 SINGLE_STATEMENT = "shoplink_single_statement"
+# Where a SQLite connection leaves how long its last BEGIN waited (for the write turn and
+# the write lock), for api.timing to report.
+BEGIN_WAITED = "shoplink_begin_waited"
 # Where a SQLite connection remembers its page cache's size while widen_page_cache holds it
 # wider; it shrinks back when the connection returns to the pool.
 CACHE_BEFORE = "shoplink_cache_size_before"
@@ -146,11 +149,13 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         if options.get(SINGLE_STATEMENT, False):
             return
         read_only = options.get(READ_ONLY, False)
+        started = time.perf_counter()
         if not read_only:
             _take_turn(connection.connection.info)
         # On the driver's connection: one statement, without SQLAlchemy's execution around it.
         connection.connection.driver_connection.execute(  # type: ignore[union-attr]
             "BEGIN" if read_only else "BEGIN IMMEDIATE")
+        connection.info[BEGIN_WAITED] = time.perf_counter() - started
 
     def _take_turn(info: dict[str, Any]) -> None:
         # Held from the first write transaction until the connection goes back to the pool

@@ -3,7 +3,9 @@ use is written at most once a minute, and no free connection in time answers 503
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -124,6 +126,29 @@ def test_no_free_connection_in_time_answers_503_with_retry_after(database_url):
         assert busy.headers["Retry-After"] == "1"
         assert busy.json()["error"]["code"] == "unavailable"
         assert client.get(f"/v1/shops/{world.shop_id}", headers=headers).status_code == 200
+
+
+def test_the_debug_log_says_how_long_a_write_waited_for_the_shops_lock(database_url, caplog):
+    """`--log-level debug serve`: a link created while another writer holds the shop
+    reports that wait under `locks`, not as time unaccounted for."""
+    caplog.set_level(logging.DEBUG, logger="shoplink.api.timing")
+    app = application(database_url, Sizing(threads=4), clock=lambda: T0)
+    engine = app.state.engine
+    world = build_world(engine)
+    with TestClient(app) as client:
+        headers = world.headers("seller")
+        path = f"/v1/shops/{world.shop_id}/links"
+        warm = client.post(path, json={"account": "alice"}, headers=headers)  # the path, run
+        assert warm.json()["error"]["code"] == "already_linked"
+        with writer_holding_the_shop(engine, world.shop_id):
+            thread = threading.Thread(
+                target=lambda: client.post(path, json={"account": "bob"}, headers=headers))
+            thread.start()
+            time.sleep(0.3)
+        thread.join(10)
+    [line] = [r for r in caplog.records if r.getMessage().startswith(f"POST {path} 201")]
+    assert line.lock_ms >= 250, line.getMessage()
+    assert line.total_ms >= line.lock_ms
 
 
 def _snapshot(engine: sa.Engine) -> tuple:
