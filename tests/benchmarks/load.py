@@ -4,8 +4,9 @@ A real server (real clock, a free port) over 10 shops and 200 accounts, sized as
 docs/api.md recommends for a machine whose main work is the API: `--workers` one per
 core. Client threads in a closed loop run the mixed workload (30% link creation, 30% the
 Marketing accounts tab, 20% the shop, 20% account search), then `GET /healthz` at the
-same concurrency, the stack's floor, in the same run; at 50 clients and at 5. A what-if
-runs the same at 50 clients against one worker (the default). Afterwards an audit: no
+same concurrency, the stack's floor, in the same run; at 50 clients and at 5. Two
+what-ifs run the same at 50 clients: against one worker (the default), and against
+`--threads 4` (the default is 16). Afterwards an audit: no
 shop over 4 slots, no shop or account over 10 links in 180 days, no 5xx, no "database is
 locked" in the server's log, no request over 2 s.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from shoplink.api.serving import DEFAULT_THREADS as THREADS
 from shoplink.workflows.db import make_engine
 from shoplink.workflows.models import Account, Link, Shop
 from tests.benchmarks.harness import Context, Row, percentile
@@ -39,6 +41,7 @@ MIX = (("link", 30), ("tab", 30), ("shop", 20), ("search", 20))
 SLOW = 2.0
 RATIO_TARGET, P99_TARGET_MS = 0.5, 50.0
 WORKERS = len(os.sched_getaffinity(0))  # one per core, as docs/api.md recommends
+FEW_THREADS = 4  # the what-if's --threads, against serve's default
 
 
 @dataclass
@@ -76,15 +79,15 @@ def _seed(ctx: Context) -> tuple[str, list[str]]:
 
 
 @contextmanager
-def served(url: str, log: Path, workers: int = 1) -> Iterator[str]:
-    """`shoplink serve --port 0 --workers N` as installed; yields its base URL once it
-    answers."""
+def served(url: str, log: Path, workers: int = 1, threads: int = THREADS) -> Iterator[str]:
+    """`shoplink serve --port 0 --workers N --threads T` as installed; yields its base URL
+    once it answers."""
     script = Path(sys.executable).with_name("shoplink")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "shoplink.cli.main"]
     start = log.stat().st_size if log.exists() else 0  # an earlier server's lines come first
     with log.open("ab") as output:
         server = subprocess.Popen([*command, "--db", url, "serve", "--port", "0",
-                                   "--workers", str(workers)],
+                                   "--workers", str(workers), "--threads", str(threads)],
                                   stdout=output, stderr=output)
     try:
         deadline = time.monotonic() + 60
@@ -222,16 +225,18 @@ def run(ctx: Context) -> None:
     log = ctx.databases.directory / "serve-load.log"
     seconds = ctx.sizes.load_seconds
     broken: list[str] = []
-    runs = [(WORKERS, clients) for clients in ctx.sizes.load_clients]
+    most = max(ctx.sizes.load_clients)
+    runs = [(WORKERS, THREADS, clients) for clients in ctx.sizes.load_clients]
     if WORKERS > 1:
-        runs.append((1, max(ctx.sizes.load_clients)))
-    for workers in sorted({workers for workers, _ in runs}, reverse=True):
-        with served(url, log, workers) as base:
-            for clients in (c for w, c in runs if w == workers):
+        runs.append((1, THREADS, most))
+    runs.append((WORKERS, FEW_THREADS, most))
+    for server in dict.fromkeys((workers, threads) for workers, threads, _ in runs):
+        with served(url, log, *server) as base:
+            for clients in (c for w, t, c in runs if (w, t) == server):
                 floor = drive(base, clients, seconds, _health)
                 mixed = drive(base, clients, seconds, _mixed(tokens))
-                _report(ctx, workers, clients, floor, mixed)
-                broken += _broken(f"{clients} clients, {_workers(workers)}", floor, mixed)
+                _report(ctx, *server, clients, floor, mixed)
+                broken += _broken(f"{clients} clients, {_sizing(*server)}", floor, mixed)
     locked = log.read_text(errors="replace").count("database is locked")
     if locked:
         broken.append(f"'database is locked' {locked} times in the server's log")
@@ -254,20 +259,25 @@ def _broken(where: str, floor: Tally, mixed: Tally) -> list[str]:
     return broken
 
 
-def _workers(workers: int) -> str:
-    return f"{workers} worker{'s' if workers > 1 else ''}"
+def _sizing(workers: int, threads: int) -> str:
+    named = f"{workers} worker{'s' if workers > 1 else ''}"
+    return named if threads == THREADS else f"{named}, {threads} threads"
 
 
-def _report(ctx: Context, workers: int, clients: int, floor: Tally, mixed: Tally) -> None:
+def _report(ctx: Context, workers: int, threads: int, clients: int, floor: Tally,
+            mixed: Tally) -> None:
     backend = ctx.backend
-    if workers != WORKERS:  # the what-if: only the ratio
+    if (workers, threads) != (WORKERS, THREADS):  # a what-if: the ratio and the tail
+        what_if = f"what-if: load, mixed workload, {clients} clients"
         ctx.rows.append(Row.compare(
-            f"what-if: load, mixed workload, {clients} clients vs /healthz at {clients}, "
-            f"{_workers(workers)}", backend, mixed.throughput, floor.throughput, "req/s"))
+            f"{what_if} vs /healthz at {clients}, {_sizing(workers, threads)}", backend,
+            mixed.throughput, floor.throughput, "req/s"))
+        ctx.rows.append(Row.absolute(f"{what_if}, {_sizing(workers, threads)}: p99", backend,
+                                     percentile(mixed.latencies, 0.99) * 1000, "ms"))
         return
     ctx.rows.append(Row.compare(
         f"load: mixed workload, {clients} clients vs /healthz at {clients}, "
-        f"{_workers(workers)}", backend, mixed.throughput, floor.throughput, "req/s",
+        f"{_sizing(workers, threads)}", backend, mixed.throughput, floor.throughput, "req/s",
         least=RATIO_TARGET if clients >= 50 else None))
     p99 = percentile(mixed.latencies, 0.99) * 1000
     target = {"below": P99_TARGET_MS} if clients <= 5 and backend == "postgresql" else {}
