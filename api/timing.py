@@ -64,7 +64,7 @@ def instrument(engine: Engine) -> None:
             add("lock" if "FOR UPDATE" in statement else "database", seconds)
 
     @event.listens_for(engine, "begin")
-    def _begun(conn: Any) -> None:  # after db.py's listener took the turn and BEGAN
+    def _begun(conn: Any) -> None:  # after db.py's listener took the turn and began
         add("lock", conn.info.pop(BEGIN_WAITED, 0.0))
 
 
