@@ -203,14 +203,22 @@ class Neighbours:
 
 @functools.cache
 def _neighbours_query(excluding_link: bool) -> sa.Select[Any]:
-    """Built once: its bound parameters are the shop, the account, the link and the times."""
+    """Built once: its bound parameters are the shop, the account, the link and the times.
+
+    Every link it wants is open or linked within the window, so it reads the shop's and
+    the account's links by four index ranges, (owner, state) over the open states and
+    (owner, linked_at) over the window, OR-ed: never the past links of either (rejected,
+    expired, long unlinked), which grow with every refused attempt."""
     now = sa.bindparam("now", type_=UTCDateTime())
     linked_recently = Link.linked_at > sa.bindparam("since", type_=UTCDateTime())
+    ranges = []
+    for owner, key in ((Link.shop_id, "shop_id"), (Link.account_id, "account_id")):
+        mine = owner == sa.bindparam(key)
+        ranges += [sa.and_(mine, states_in(OPEN_STATES)), sa.and_(mine, linked_recently)]
     query: sa.Select[Any] = sa.select(  # type: ignore[assignment]
         Link.id, Link.shop_id, Link.account_id, Link.state, Link.linked_at, Link.expires_at,
     ).where(
-        sa.or_(Link.shop_id == sa.bindparam("shop_id"),
-               Link.account_id == sa.bindparam("account_id")),
+        sa.or_(*ranges),
         sa.or_(holds_slot(now), is_open(now), linked_recently),
     ).order_by(Link.id)
     return query.where(Link.id != sa.bindparam("link_id")) if excluding_link else query
