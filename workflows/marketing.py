@@ -21,6 +21,14 @@ from shoplink.workflows.uow import UnitOfWork
 from shoplink.workflows.views import listed_link_view
 from shoplink.workflows.vocabulary import SLOT_STATES
 
+LINKS, SHOPS, ACCOUNTS = (cast(sa.Table, m.__table__) for m in (Link, Shop, Account))
+# What a listed link shows (views.listed_link_view): its columns, its shop's name and its
+# account's names.
+LISTED_COLUMNS = (LINKS, SHOPS.c.name.label("shop_name"),
+                  ACCOUNTS.c.username.label("account_username"),
+                  ACCOUNTS.c.nickname.label("account_nickname"),
+                  ACCOUNTS.c.email.label("account_email"))
+
 
 def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> list[dict[str, Any]]:
     """The Marketing accounts tab: the links holding one of the shop's four slots.
@@ -47,20 +55,16 @@ def _tab(engine: sa.Engine, shop_ref: str | int, now: datetime) -> list[sa.Row[A
 def _tab_query(by: str) -> sa.Select[Any]:
     """Built once per way of naming the shop: the slot holders as `_slot_holders_query`
     reads them, outer-joined to the shop (a shop with none gives one row of NULLs)."""
-    links, shops, accounts = (cast(sa.Table, m.__table__) for m in (Link, Shop, Account))
-    others = links.alias("others")  # the overdue question's links, apart from the listed
-    held = sa.and_(links.c.shop_id == shops.c.id, links.c.state.in_(SLOT_STATES))
+    others = LINKS.alias("others")  # the overdue question's links, apart from the listed
+    held = sa.and_(LINKS.c.shop_id == SHOPS.c.id, LINKS.c.state.in_(SLOT_STATES))
     return (
-        sa.select(shops.c.id.label("tab_shop_id"),
-                  overdue_where(others.c.shop_id == shops.c.id, links=others).label("overdue"),
-                  links, shops.c.name.label("shop_name"),
-                  accounts.c.username.label("account_username"),
-                  accounts.c.nickname.label("account_nickname"),
-                  accounts.c.email.label("account_email"))
-        .select_from(shops.outerjoin(links, held)
-                     .outerjoin(accounts, accounts.c.id == links.c.account_id))
-        .where(shops.c[by] == sa.bindparam("key"))
-        .order_by(links.c.id)
+        sa.select(SHOPS.c.id.label("tab_shop_id"),
+                  overdue_where(others.c.shop_id == SHOPS.c.id, links=others).label("overdue"),
+                  *LISTED_COLUMNS)
+        .select_from(SHOPS.outerjoin(LINKS, held)
+                     .outerjoin(ACCOUNTS, ACCOUNTS.c.id == LINKS.c.account_id))
+        .where(SHOPS.c[by] == sa.bindparam("key"))
+        .order_by(LINKS.c.id)
     )
 
 
@@ -73,14 +77,10 @@ def slot_holders(connection: sa.Connection, shop_id: int) -> list[dict[str, Any]
 @functools.cache
 def _slot_holders_query() -> sa.Select[Any]:
     """Built once: the links with their shop's name and account's names, one read."""
-    links, shops, accounts = (cast(sa.Table, m.__table__) for m in (Link, Shop, Account))
     return (
-        sa.select(links, shops.c.name.label("shop_name"),
-                  accounts.c.username.label("account_username"),
-                  accounts.c.nickname.label("account_nickname"),
-                  accounts.c.email.label("account_email"))
-        .join(shops, shops.c.id == links.c.shop_id)
-        .join(accounts, accounts.c.id == links.c.account_id)
-        .where(links.c.shop_id == sa.bindparam("shop_id"), links.c.state.in_(SLOT_STATES))
-        .order_by(links.c.id)
+        sa.select(*LISTED_COLUMNS)
+        .join(SHOPS, SHOPS.c.id == LINKS.c.shop_id)
+        .join(ACCOUNTS, ACCOUNTS.c.id == LINKS.c.account_id)
+        .where(LINKS.c.shop_id == sa.bindparam("shop_id"), LINKS.c.state.in_(SLOT_STATES))
+        .order_by(LINKS.c.id)
     )

@@ -129,8 +129,8 @@ def test_no_free_connection_in_time_answers_503_with_retry_after(database_url):
 
 
 def test_the_debug_log_says_how_long_a_write_waited_for_the_shops_lock(database_url, caplog):
-    """`--log-level debug serve`: a link created while another writer holds the shop
-    reports that wait under `locks`, not as time unaccounted for."""
+    """`--log-level debug serve`: a link created while another writer holds the shop for
+    half a second reports that wait under `locks`, not as time unaccounted for."""
     caplog.set_level(logging.DEBUG, logger="shoplink.api.timing")
     app = application(database_url, Sizing(threads=4), clock=lambda: T0)
     engine = app.state.engine
@@ -144,10 +144,12 @@ def test_the_debug_log_says_how_long_a_write_waited_for_the_shops_lock(database_
             thread = threading.Thread(
                 target=lambda: client.post(path, json={"account": "bob"}, headers=headers))
             thread.start()
-            time.sleep(0.3)
+            time.sleep(0.5)
         thread.join(10)
     [line] = [r for r in caplog.records if r.getMessage().startswith(f"POST {path} 201")]
-    assert line.lock_ms >= 250, line.getMessage()
+    # Most of the half second (the request reaches the lock a little after its start,
+    # later on a busy machine); without the wait counted, this read 0.0.
+    assert line.lock_ms >= 100, line.getMessage()
     assert line.total_ms >= line.lock_ms
 
 
