@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.errors import BadInput
+from shoplink.workflows.write_turns import write_turn
 
 DEFAULT_URL = "sqlite:///shoplink.db"
 URL_VARIABLE = "SHOPLINK_DATABASE_URL"
@@ -30,6 +30,9 @@ BEGIN_WAITED = "shoplink_begin_waited"
 # Where a SQLite connection remembers its page cache's size while widen_page_cache holds it
 # wider; it shrinks back when the connection returns to the pool.
 CACHE_BEFORE = "shoplink_cache_size_before"
+# Where a SQLite connection keeps its turn to write (write_turns) until it goes back to the
+# pool.
+WRITE_TURN = "shoplink_write_turn"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -114,22 +117,11 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 BUSY_SECONDS = 60
-_write_turns: dict[str, threading.Lock] = {}
-_write_turns_guard = threading.Lock()
-
-
-def _write_turn(url: URL) -> threading.Lock:
-    """One lock per SQLite file in this process: its threads take turns to write in order,
-    instead of polling SQLite's busy handler, whose sleeps grow to 100 ms and starve the
-    longest waiter."""
-    key = os.path.abspath(url.database) if url.database not in (None, "", ":memory:") else str(url)
-    with _write_turns_guard:
-        return _write_turns.setdefault(key, threading.Lock())
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_SECONDS}, **kwargs)
-    turn = _write_turn(url)
+    turn = write_turn(url.database)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -161,8 +153,10 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         # Held from the first write transaction until the connection goes back to the pool
         # (right after the unit of work's commit or rollback). Bounded like the busy
         # handler: past it, SQLite's own wait decides, as before.
-        if not info.get("write_turn"):
-            info["write_turn"] = turn.acquire(timeout=BUSY_SECONDS)
+        if WRITE_TURN not in info:
+            held = turn.take(BUSY_SECONDS)
+            if held is not None:
+                info[WRITE_TURN] = held
 
     @event.listens_for(engine, "checkin")
     def _shrink_cache(dbapi_connection: Any, record: Any) -> None:
@@ -173,8 +167,9 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "checkin")
     @event.listens_for(engine, "invalidate")
     def _end_turn(_dbapi_connection: Any, record: Any, *_: Any) -> None:
-        if record is not None and record.info.pop("write_turn", False):
-            turn.release()
+        held = record.info.pop(WRITE_TURN, None) if record is not None else None
+        if held is not None:
+            turn.give(held)
 
     return engine
 
