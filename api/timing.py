@@ -51,7 +51,10 @@ class TimedQueuePool(QueuePool):
 
 def instrument(engine: Engine) -> None:
     """Count statement time, and lock waits: SQLite's BEGIN IMMEDIATE (with the process's
-    write turn before it), PostgreSQL's FOR UPDATE statements."""
+    write turn before it), PostgreSQL's FOR UPDATE statements. Only when debug logging is
+    on, like the middleware that reports them: the listeners cost every statement."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
