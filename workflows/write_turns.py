@@ -4,9 +4,10 @@ the processes that share the file (`serve --workers`, daemons, commands).
 SQLite lets one writer in at a time and makes the others poll: its busy handler sleeps
 1, 2, 5 ... up to 100 ms between tries, so a writer often sleeps on after the lock came
 free, and the longest waiter starves. Writers here queue instead, on a lock that wakes
-the next one as the last one ends: a thread lock per file in a process, and the kernel's
-`flock` on a file beside the database (`<database>-turn`, empty) between processes.
-Both waits are bounded like the busy handler; past the bound, SQLite's own wait decides.
+the next one as the last one ends: a thread lock per file in a process, and between
+processes the kernel's `flock` on an empty file beside the database
+(`<database>.write.lock`, like the daemon's `.daemon.lock`). Both waits are bounded
+like the busy handler; past the bound, SQLite's own wait decides.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ try:
 except ImportError:  # Windows: threads take turns, processes poll as SQLite makes them
     fcntl = None  # type: ignore[assignment]
 
-TURN_SUFFIX = "-turn"
+TURN_SUFFIX = ".write.lock"
 
 
 @dataclass

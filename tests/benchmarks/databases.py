@@ -68,7 +68,7 @@ class Databases:
         """SQLite: delete the file now. PostgreSQL: at close(), since each DROP DATABASE
         waits for a checkpoint, and drops made together share one."""
         if self.backend == "sqlite":
-            for suffix in ("", "-wal", "-shm", "-turn"):
+            for suffix in ("", "-wal", "-shm", ".write.lock"):
                 Path(self._name(url) + suffix).unlink(missing_ok=True)
             self._created.remove(url)
 

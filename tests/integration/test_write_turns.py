@@ -1,5 +1,5 @@
 """Writers of one SQLite file take turns in a queue, across processes too: a writer that
-finds another process writing waits in the kernel's queue for the `<database>-turn` file
+finds another process writing waits in the kernel's queue for `<database>.write.lock`
 and goes in as the other ends, instead of sleeping in SQLite's busy handler (whose naps
 grow to 100 ms). The wait is bounded like the busy handler's; past it, SQLite decides.
 
