@@ -16,9 +16,10 @@ from shoplink.workflows.clock import Clock, utc_now
 THREADS_VARIABLE = "SHOPLINK_SERVE_THREADS"
 POOL_SIZE_VARIABLE = "SHOPLINK_POOL_SIZE"
 POOL_TIMEOUT_VARIABLE = "SHOPLINK_POOL_TIMEOUT"
-# On a 2-core machine more threads only queue for the GIL and the database's locks: 16
-# keep both cores busy while some requests wait on the database.
-DEFAULT_THREADS = 16
+# On a 2-core machine more threads only queue for the GIL and the database's locks: 8 keep
+# both cores busy while some requests wait on the database, and carried as much as 16 or
+# more at 50 clients, with a shorter tail (docs/api.md).
+DEFAULT_THREADS = 8
 DEFAULT_POOL_TIMEOUT = 5.0
 
 

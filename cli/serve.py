@@ -17,7 +17,7 @@ from shoplink.cli.app import App
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes, each with its own threads and connections.")
 @click.option("--threads", default=None, type=click.IntRange(1, 1000),
-              help="Requests one process works on at once  [default: 16]")
+              help="Requests one process works on at once  [default: 8]")
 @click.option("--pool-size", default=None, type=click.IntRange(1, 1000),
               help="Database connections per process  [default: --threads]")
 @click.option("--pool-timeout", default=None, type=click.FloatRange(0.1, 300),

@@ -124,6 +124,13 @@ def test_serve_without_fastapi_says_how_to_install_it(run_cli, monkeypatch):
                              "pip install 'shoplink[api]'\n")
 
 
+def test_serve_help_names_the_default_it_runs_with(run_cli):
+    from shoplink.api.serving import DEFAULT_THREADS
+
+    help_text = " ".join(run_cli("serve", "--help").output.split())
+    assert f"Requests one process works on at once [default: {DEFAULT_THREADS}]" in help_text
+
+
 def test_help_does_not_import_the_web_stack():
     probe = ("import sys; from click.testing import CliRunner; from cli.main import cli; "
              "CliRunner().invoke(cli, ['--help']); CliRunner().invoke(cli, ['serve', '--help']); "

@@ -6,7 +6,7 @@ core. Client threads in a closed loop run the mixed workload (30% link creation,
 Marketing accounts tab, 20% the shop, 20% account search), then `GET /healthz` at the
 same concurrency, the stack's floor, in the same run; at 50 clients and at 5. Two
 what-ifs run the same at 50 clients: against one worker (the default), and against
-`--threads 4` (the default is 16). Afterwards an audit: no shop over 4 slots, no shop or
+`--threads 4` (the default is 8). Afterwards an audit: no shop over 4 slots, no shop or
 account over 10 links in 180 days, no 5xx, no "database is locked" in the server's log,
 no request over 2 s.
 """
