@@ -111,7 +111,9 @@ _turns_guard = threading.Lock()
 
 
 def write_turn(database: str | None) -> WriteTurn:
-    """The one turn per SQLite file in this process (None or ':memory:': threads only)."""
-    path = os.path.abspath(database) if database not in (None, "", ":memory:") else None
+    """The one turn per SQLite file in this process (None or ':memory:': threads only).
+    The file is named by its real path, as the daemon's lock is, so processes that reach
+    it through different links still share one queue."""
+    path = os.path.realpath(database) if database not in (None, "", ":memory:") else None
     with _turns_guard:
         return _turns.setdefault(path or f"memory:{database}", WriteTurn(path))
