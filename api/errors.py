@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
+from shoplink.api.auth import refuse_first
 from shoplink.api.schemas import ErrorDocument
 from shoplink.workflows.errors import (
     BadInput,
@@ -79,6 +80,10 @@ async def _domain(request: Request, failure: Exception) -> JSONResponse:
 
 async def _validation(request: Request, failure: Exception) -> JSONResponse:
     assert isinstance(failure, RequestValidationError)
+    try:
+        await refuse_first(request)
+    except ShoplinkError as refused:
+        return await _domain(request, refused)
     problems = []
     for item in failure.errors()[:5]:
         where = ".".join(str(part) for part in item.get("loc", ()))

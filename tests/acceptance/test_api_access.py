@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from tests.acceptance.api_support import PRINCIPALS, build_world, error_of
 
@@ -100,3 +101,56 @@ def test_a_malformed_unknown_or_forged_token_is_refused(engine):
                                     headers={"Authorization": header})
         assert response.status_code == 401, header
         assert error_of(response)["code"] == "unauthorized", header
+
+
+# Requests whose input is wrong as well as their caller: (method, path, body).
+WRONG_INPUT = {
+    "a body missing its field": ("POST", "/v1/shops/{shop}/links", {"nickname": "bob"}),
+    "a query missing its field": ("GET", "/v1/shops/{shop}/accounts", None),
+    "a query out of range": ("GET", "/v1/shops/{shop}/links?limit=0", None),
+    "a shop id that is not a number": ("GET", "/v1/shops/acme", None),
+    "a link id that is not a number": ("GET", "/v1/links/first", None),
+    "a shop id beyond any": ("GET", "/v1/shops/99999999999999999999999", None),
+}
+
+
+@pytest.mark.parametrize("wrong", list(WRONG_INPUT))
+def test_the_token_is_judged_before_the_input(engine, wrong):
+    """The token is checked on the route's own thread, after FastAPI validated the input;
+    the answer is still the one about the caller: 401 for a bad token, whatever else."""
+    method, path, body = WRONG_INPUT[wrong]
+    world = build_world(engine)
+    url = path.format(shop=world.shop_id)
+    for who in (REV, NONE):
+        response = world.call(who, method, url, body)
+        assert (response.status_code, error_of(response)["code"]) == (401, "unauthorized"), who
+    assert world.call(S, method, url, body).status_code in (404, 422)
+
+
+def test_out_of_reach_is_404_before_the_input_is_judged(engine):
+    world = build_world(engine)
+    bad_body, bad_query = {"nickname": "bob"}, "?limit=0"
+    for who in (OS, INV):
+        response = world.call(who, "POST", f"/v1/shops/{world.shop_id}/links", bad_body)
+        assert (response.status_code, error_of(response)["message"]) == (
+            404, f"no shop {world.shop_id}"), who
+        listed = world.call(who, "GET", f"/v1/shops/{world.shop_id}/links{bad_query}")
+        assert listed.status_code == 404, who
+    assert world.call(S, "POST", f"/v1/shops/{world.shop_id}/links", bad_body).status_code == 422
+
+
+def test_a_request_reads_its_token_once(engine):
+    world = build_world(engine)
+    reads = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def count(_conn, _cursor, statement, *_):
+        if "FROM api_tokens" in statement:
+            reads.append(statement)
+
+    for path in (f"/v1/shops/{world.shop_id}", f"/v1/shops/{world.shop_id}/marketing-accounts",
+                 f"/v1/links/{world.link_id}"):
+        reads.clear()
+        assert world.call(S, "GET", path).status_code == 200
+        assert len(reads) == 1, path
+    sa.event.remove(engine, "before_cursor_execute", count)
