@@ -140,6 +140,8 @@ def test_the_debug_log_says_how_long_a_write_waited_for_the_shops_lock(database_
         path = f"/v1/shops/{world.shop_id}/links"
         warm = client.post(path, json={"account": "alice"}, headers=headers)  # the path, run
         assert warm.json()["error"]["code"] == "already_linked"
+        with engine.connect(), engine.connect():
+            pass  # two pooled connections: the request below opens none while it is timed
         with writer_holding_the_shop(engine, world.shop_id):
             thread = threading.Thread(
                 target=lambda: client.post(path, json={"account": "bob"}, headers=headers))
