@@ -195,13 +195,13 @@ def read_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> sa.Row[Any
 
 
 def read_link_shop(uow: UnitOfWork, key: int, now: datetime,
-                   reach: lookup.Reach | None = None) -> int:
+                   reach: lookup.Reach | None = None) -> None:
     """The start of a read of one link (`uow.reading()`): its shop, and in the same
-    statement whether one of that shop's timers is overdue; caught up first only then."""
+    statement whether one of that shop's timers is overdue; caught up first only then.
+    A link outside `reach` is not found."""
     owners = lookup.link_owners(uow.session.connection(), key, reach, overdue_at=now)
     if owners.overdue:
         _catch_up_reading(uow, [owners.shop_id], now)
-    return int(owners.shop_id)
 
 
 def catch_up_for_read(uow: UnitOfWork, shop_ids: list[int] | None, now: datetime) -> None:
