@@ -1,6 +1,6 @@
 """A link as one command moves it: read with a few named Core statements, moved by the
-machine, written back with one UPDATE or INSERT and one INSERT of its new history (a new
-link and its history are one statement on PostgreSQL, where each is a round trip).
+machine, written back with one UPDATE or INSERT and one INSERT of its new history (one
+statement for both on PostgreSQL, where each is a round trip).
 
 The commands that move a link are the path people wait on. The ORM's unit of work (a
 flush, the identity map, relationship loads) cost more per link than everything else
@@ -121,54 +121,65 @@ def _insert_query() -> sa.Insert:
 @functools.cache
 def _update_query() -> sa.Update:
     return (sa.update(LINKS).where(LINKS.c.id == sa.bindparam("key"))
-            .values({column: sa.bindparam(f"new_{column}") for column in MOVED_COLUMNS}))
+            .values({column: sa.bindparam(f"new_{column}", type_=LINKS.c[column].type)
+                     for column in MOVED_COLUMNS}))
 
 
 def insert(session: Session, moving: Moving) -> None:
-    """Write a new link and its history; the link gets its id. On PostgreSQL in one
-    statement, one round trip instead of two."""
-    connection = session.connection()
+    """Write a new link and its history; the link gets its id."""
     values = {"shop_id": moving.shop_id, "account_id": moving.account_id,
               **{column: getattr(moving, column) for column in MOVED_COLUMNS}}
+    _write(session, moving, "insert", values)
+
+
+def update(session: Session, moving: Moving) -> None:
+    """Write what the machine changed on a link, and its new history."""
+    if not moving.changed():
+        _insert_history(session, moving)
+        return
+    values = {f"new_{column}": getattr(moving, column) for column in MOVED_COLUMNS}
+    _write(session, moving, "update", {"key": moving.id, **values})
+
+
+def _write(session: Session, moving: Moving, kind: str, values: dict[str, Any]) -> None:
+    """The link's INSERT or UPDATE, then its new history rows. On PostgreSQL, where each
+    statement is a round trip, both in one (`_with_history_query`)."""
+    connection = session.connection()
     if connection.dialect.name != "postgresql" or not moving.added:
-        moving.id = connection.execute(_insert_query(), values).scalar_one()
+        if kind == "insert":
+            moving.id = connection.execute(_insert_query(), values).scalar_one()
+        else:
+            connection.execute(_update_query(), values)
         _insert_history(session, moving)
         return
     rows = moving.added
-    params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in
-              ((name, row.get(name)) for name in HISTORY_COLUMNS)}
-    moving.id = connection.execute(_insert_with_history_query(len(rows)),
-                                   {**values, **params}).scalars().first()
+    history = {f"{name}_{i}": row.get(name) for i, row in enumerate(rows)
+               for name in HISTORY_COLUMNS}
+    written = connection.execute(_with_history_query(kind, len(rows)), {**values, **history})
+    if kind == "insert":
+        moving.id = written.scalars().first()
     transition_log.written(session, [SimpleNamespace(link_id=moving.id, **row) for row in rows])
     moving.added = []
 
 
 @functools.cache
-def _insert_with_history_query(count: int) -> sa.Insert:
-    """PostgreSQL: `WITH new AS (INSERT INTO links ... RETURNING id) INSERT INTO link_events
-    SELECT new.id, history.* ...`, the `count` history rows in the order they happened."""
-    new = (sa.insert(LINKS)
-           .values({name: sa.bindparam(name, type_=LINKS.c[name].type)
-                    for name in ("shop_id", "account_id", *MOVED_COLUMNS)})
-           .returning(LINKS.c.id).cte("new_link"))
+def _with_history_query(kind: str, count: int) -> sa.Insert:
+    """PostgreSQL: `WITH written AS (INSERT INTO links ... | UPDATE links ... RETURNING id)
+    INSERT INTO link_events SELECT written.id, history.* ...`, the `count` history rows in
+    the order they happened."""
+    link = (sa.insert(LINKS).values({name: sa.bindparam(name, type_=LINKS.c[name].type)
+                                     for name in ("shop_id", "account_id", *MOVED_COLUMNS)})
+            if kind == "insert" else _update_query())
+    written = link.returning(LINKS.c.id).cte("written_link")
     history = sa.union_all(*(
         sa.select(sa.literal(i).label("position"),
                   *(sa.bindparam(f"{name}_{i}", type_=EVENTS.c[name].type).label(name)
                     for name in HISTORY_COLUMNS))
         for i in range(count))).subquery("history")
-    rows = (sa.select(new.c.id, *(history.c[name] for name in HISTORY_COLUMNS))
-            .select_from(new).join(history, sa.true()).order_by(history.c.position))
+    rows = (sa.select(written.c.id, *(history.c[name] for name in HISTORY_COLUMNS))
+            .select_from(written).join(history, sa.true()).order_by(history.c.position))
     return (sa.insert(EVENTS).from_select(["link_id", *HISTORY_COLUMNS], rows)
             .returning(EVENTS.c.link_id))
-
-
-def update(session: Session, moving: Moving) -> None:
-    """Write what the machine changed on a link, and its new history."""
-    connection = session.connection()
-    if moving.changed():
-        values = {f"new_{column}": getattr(moving, column) for column in MOVED_COLUMNS}
-        connection.execute(_update_query(), {"key": moving.id, **values})
-    _insert_history(session, moving)
 
 
 @functools.cache
