@@ -126,6 +126,9 @@ def test_no_free_connection_in_time_answers_503_with_retry_after(database_url):
         assert busy.headers["Retry-After"] == "1"
         assert busy.json()["error"]["code"] == "unavailable"
         assert client.get(f"/v1/shops/{world.shop_id}", headers=headers).status_code == 200
+        with engine.connect():  # input that does not parse: the token is checked first
+            busy = client.get(f"/v1/shops/{world.shop_id}/links?limit=0", headers=headers)
+        assert (busy.status_code, busy.headers["Retry-After"]) == (503, "1")
 
 
 def test_the_debug_log_says_how_long_a_write_waited_for_the_shops_lock(database_url, caplog):
