@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from tests.acceptance.api_support import PRINCIPALS, build_world, error_of
+from tests.conftest import counted
 
 S, OS, INV, OA, REV, NONE = PRINCIPALS
 ROUTES = {
@@ -141,16 +141,8 @@ def test_out_of_reach_is_404_before_the_input_is_judged(engine):
 
 def test_a_request_reads_its_token_once(engine):
     world = build_world(engine)
-    reads = []
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def count(_conn, _cursor, statement, *_):
-        if "FROM api_tokens" in statement:
-            reads.append(statement)
-
     for path in (f"/v1/shops/{world.shop_id}", f"/v1/shops/{world.shop_id}/marketing-accounts",
                  f"/v1/links/{world.link_id}"):
-        reads.clear()
-        assert world.call(S, "GET", path).status_code == 200
-        assert len(reads) == 1, path
-    sa.event.remove(engine, "before_cursor_execute", count)
+        with counted(engine) as sent:
+            assert world.call(S, "GET", path).status_code == 200
+        assert len([s for s in sent if "FROM api_tokens" in s]) == 1, path

@@ -9,33 +9,13 @@ most, the tab, the shop and a link, are counted the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
-
 from shoplink.workflows.accounts import search_accounts
 from shoplink.workflows.links import accept_link, new_link, show_link
 from shoplink.workflows.marketing import marketing_accounts
 from shoplink.workflows.shops import show_shop
-from tests.conftest import T0
+from tests.conftest import T0, counted
 
 MOST_STATEMENTS = {"sqlite": 11, "postgresql": 11}
-
-
-@contextmanager
-def counted(engine: sa.Engine) -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def count(conn, cursor, statement, *_args) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-            sent.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_link_from_search_to_accepted_takes_few_statements(
