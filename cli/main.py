@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from shoplink.cli import logging_setup
-from shoplink.cli.app import App
+from shoplink.cli.app import App, pause_collector
 from shoplink.cli.output import error
 from shoplink.workflows.errors import Refused, ShoplinkError
 
@@ -188,6 +188,8 @@ def cli(ctx: click.Context, db: str | None, as_json: bool, debug: bool, log_form
 
 
 def main() -> None:
+    # Until the command opens its database (App.engine), it only imports: no collection.
+    pause_collector()
     try:
         cli(prog_name="shoplink")
     finally:
