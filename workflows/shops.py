@@ -54,30 +54,41 @@ def show_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> dict[str, 
 
 
 def marketing_tab(uow: UnitOfWork, shop_ref: str, now: datetime) -> dict[str, Any]:
-    """The Marketing accounts tab in one read: the shop's counts (as `show_shop`)
-    and the links holding a slot (as `marketing_accounts`)."""
+    """The Marketing accounts tab in one read: the links holding a slot (as
+    `marketing_accounts`) and the shop's slots and 180-day window (as `show_shop`).
+
+    Without the shop's links counted by state, which the tab does not show and which read
+    every link the shop ever had: the slots in use are the slot holders, since the shop
+    was caught up to `now` first and no invitation left holds a slot past its expiry."""
     with uow.reading():
         shop = read_shop(uow, shop_ref, now)
-        connection = uow.session.connection()
-        return {"shop": _detail(uow, shop, now), "links": slot_holders(connection, shop.id)}
+        links = slot_holders(uow.session.connection(), shop.id)
+        return {"shop": _detail(uow, shop, now, holding=len(links)), "links": links}
 
 
-def _detail(uow: UnitOfWork, shop: Any, now: datetime) -> dict[str, Any]:
+def _detail(uow: UnitOfWork, shop: Any, now: datetime, *,
+            holding: int | None = None) -> dict[str, Any]:
+    """The shop's view with its slots and window; with its links by state unless the
+    slots in use are given (`holding`)."""
     view = shop_view(shop)
     connection = uow.session.connection()
-    counts = connection.execute(_counts_query(), {"shop_id": shop.id, "now": now}).all()
-    by_state = {state: count for state, count, _ in counts}
+    by_state = None
+    if holding is None:
+        counts = connection.execute(_counts_query(), {"shop_id": shop.id, "now": now}).all()
+        holding = sum(held for _, _, held in counts)
+        by_state = {state: count for state, count, _ in counts}
     window = rules.window_releases(connection, "shop_id", shop.id, now)
     view.update(
         in_probation=bool(rules.shop_in_probation(shop, now)),
-        marketing_accounts=sum(holding for _, _, holding in counts),
+        marketing_accounts=holding,
         marketing_account_limit=MAX_MARKETING_ACCOUNTS,
         links_in_180_days=len(window),
         link_change_limit=MAX_LINKS_IN_WINDOW,
         next_window_release=iso(window[0]) if window else None,
         window_days=LINK_WINDOW.days,
-        links_by_state=by_state,
     )
+    if by_state is not None:
+        view["links_by_state"] = by_state
     return view
 
 
