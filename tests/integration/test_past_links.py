@@ -23,28 +23,11 @@ from tests.conftest import T0
 PAST_LINKS = 1_000
 
 
-def steps(engine: sa.Engine, work: Callable[[sa.Connection], object]) -> int:
-    """How many SQLite virtual-machine instructions `work` ran on its connection."""
-    counter = [0]
-
-    def tick() -> int:
-        counter[0] += 1
-        return 0  # go on
-
-    with engine.connect() as connection:
-        driver = connection.connection.driver_connection
-        driver.set_progress_handler(tick, 1)
-        try:
-            work(connection)
-        finally:
-            driver.set_progress_handler(None, 1)
-    return counter[0]
-
-
 @contextmanager
 def counting_steps(engine: sa.Engine) -> Iterator[list[int]]:
-    """The same count over every connection the engine hands out meanwhile (a unit of
-    work's too): `with counting_steps(engine) as counted:`, then `counted[0]`."""
+    """How many SQLite virtual-machine instructions ran meanwhile, on every connection the
+    engine handed out (a unit of work's too): `with counting_steps(engine) as counted:`,
+    then `counted[0]`."""
     counter = [0]
 
     def tick() -> int:
@@ -64,6 +47,14 @@ def counting_steps(engine: sa.Engine) -> Iterator[list[int]]:
     finally:
         sa.event.remove(engine, "checkout", count)
         sa.event.remove(engine, "checkin", stop)
+
+
+def steps(engine: sa.Engine, work: Callable[[sa.Connection], object]) -> int:
+    """How many SQLite virtual-machine instructions `work` ran on its connection."""
+    with counting_steps(engine) as counted:
+        with engine.connect() as connection:
+            work(connection)
+    return counted[0]
 
 
 def add_past_links(engine: sa.Engine, shop: str, username: str) -> None:
