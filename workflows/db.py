@@ -239,8 +239,6 @@ class DriverRead:
         plan = self._plans.get(dialect.name)
         if plan is None:
             compiled = self.query.compile(dialect=dialect)
-            if "POSTCOMPILE" in str(compiled):  # an IN list SQLAlchemy expands per execution
-                raise ValueError("DriverRead takes no expanding parameters")
             columns = list(self.query.selected_columns)
             plan = (
                 str(compiled),
