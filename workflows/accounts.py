@@ -14,6 +14,7 @@ from shoplink.workflows import lookup, validate
 from shoplink.workflows.account_changes import OPERATOR, update
 from shoplink.workflows.clock import as_utc
 from shoplink.workflows.db import single_read
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput, Refused, Violation, quoted
 from shoplink.workflows.models import Account
 from shoplink.workflows.records import read_rows
@@ -153,7 +154,7 @@ def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[s
         raise BadInput("search query must not be blank")
     views: dict[int, dict[str, Any]] = {}
     with single_read(uow.engine) as connection:
-        for row in connection.execute(_search_statement(limit), {"key": key}):
+        for row in driven(_search_statement(limit)).all(connection, {"key": key}):
             prefix_of = row.username if row.rank == 2 else row.nickname_key
             if row.rank >= 2 and not prefix_of.startswith(key):
                 continue

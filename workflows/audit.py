@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup, validate
 from shoplink.workflows.clock import iso
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.models import AuditEntry
 from shoplink.workflows.uow import UnitOfWork
@@ -46,7 +47,7 @@ def record(session: Session, subject: str, subject_id: int, action: str, actor: 
            at: datetime, changes: dict[str, dict[str, Any]]) -> None:
     """Add one audit entry, unless nothing changed (an INSERT now, not at the next flush)."""
     if changes:
-        session.connection().execute(_insert_query(), {
+        driven(_insert_query()).execute(session.connection(), {
             "subject": subject, "subject_id": subject_id, "action": action, "actor": actor,
             "at": at, "changes": changes})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import os
 import time
 from pathlib import Path
@@ -194,63 +193,6 @@ def single_read(engine: Engine) -> sa.Connection:
     if engine.dialect.name == "sqlite":
         options[SINGLE_STATEMENT] = True
     return engine.connect().execution_options(**options)
-
-
-class DriverRead:
-    """A Core SELECT run on the driver's own cursor, for the one read every API request
-    makes (its token) on a `single_read` connection.
-
-    SQLAlchemy's execution around a statement (its events, its result object, its
-    bookkeeping) costs more than this read itself: about 0.3 M of the 4 M instructions of
-    a request (docs/performance.md). Here the query is compiled once per dialect, and
-    parameters and columns are converted by their types as SQLAlchemy would. Rows are
-    named tuples. No statement events fire, so the debug timing counts it as the
-    request's own work, not the database's.
-    """
-
-    def __init__(self, query: sa.Select[Any]) -> None:
-        self.query = query
-        self._plans: dict[str, tuple[Any, ...]] = {}
-
-    def first(self, connection: sa.Connection, **params: Any) -> Any | None:
-        dialect = connection.dialect
-        sql, order, to_driver, from_driver, make_row = self._plan(dialect)
-        values = {name: convert(params[name]) if convert else params[name]
-                  for name, convert in to_driver.items()}
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            try:
-                cursor.execute(sql, [values[name] for name in order] if order else values)
-                found = cursor.fetchone()
-            finally:
-                cursor.close()
-        except dialect.loaded_dbapi.Error as error:
-            # SQLAlchemy's error, as its own execution raises: an older schema's missing
-            # table answers 503 upstream. (A lost connection fails its reset on the way
-            # back to the pool, which drops it.)
-            raise sa.exc.DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error,
-                                             dialect=dialect) from error
-        if found is None:
-            return None
-        return make_row(*(convert(value) if convert else value
-                          for convert, value in zip(from_driver, found, strict=True)))
-
-    def _plan(self, dialect: sa.Dialect) -> tuple[Any, ...]:
-        plan = self._plans.get(dialect.name)
-        if plan is None:
-            compiled = self.query.compile(dialect=dialect)
-            columns = list(self.query.selected_columns)
-            plan = (
-                str(compiled),
-                compiled.positiontup if dialect.positional else None,  # type: ignore[attr-defined]
-                {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                 for name, bind in compiled.binds.items()},  # type: ignore[attr-defined]
-                [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                 for column in columns],
-                collections.namedtuple("Row", [str(column.key) for column in columns]),
-            )
-            self._plans[dialect.name] = plan
-        return plan
 
 
 def widen_page_cache(session: Session, kibibytes: int) -> None:

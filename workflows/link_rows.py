@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup, timers, transition_log
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import NotFound
 from shoplink.workflows.lookup import Reach
 from shoplink.workflows.models import Account, Link, LinkEvent, Shop
@@ -101,7 +102,7 @@ def _link_query(lock: bool, dialect: str) -> sa.Select[Any]:
 def link(connection: sa.Connection, key: int, *, lock: bool = False,
          reach: Reach | None = None) -> Moving:
     """The link, with what the machine and the answer need; outside `reach`, not found."""
-    rows = connection.execute(_link_query(lock, connection.dialect.name), {"key": key}).all()
+    rows = driven(_link_query(lock, connection.dialect.name)).all(connection, {"key": key})
     if not rows or (reach is not None and not reach.allows(rows[0].shop_id,
                                                              rows[0].account_id)):
         raise NotFound(f"no link {key}")
@@ -147,9 +148,9 @@ def _write(session: Session, moving: Moving, kind: str, values: dict[str, Any]) 
     connection = session.connection()
     if connection.dialect.name != "postgresql" or not moving.added:
         if kind == "insert":
-            moving.id = connection.execute(_insert_query(), values).scalar_one()
+            moving.id = driven(_insert_query()).scalar(connection, values)
         else:
-            connection.execute(_update_query(), values)
+            driven(_update_query()).execute(connection, values)
         _insert_history(session, moving)
         return
     rows = moving.added
@@ -191,7 +192,7 @@ def _insert_history(session: Session, moving: Moving) -> None:
     """The rows the machine recorded, in one statement; each is logged once committed."""
     if moving.added:
         rows = [{"link_id": moving.id, **row} for row in moving.added]
-        session.connection().execute(_history_query(), rows)
+        driven(_history_query()).many(session.connection(), rows)
         transition_log.written(session, [SimpleNamespace(**row) for row in rows])
         moving.added = []
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import audit, link_rows, lookup, machine, rules, validate
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput, Refused, quoted
 from shoplink.workflows.machine import HOLDING_STATES
 from shoplink.workflows.models import Link
@@ -153,7 +154,7 @@ def become_business(session: Session, link: Any, now: datetime) -> None:
     if account.business:
         return
     actor = f"account:{account.username}"
-    session.connection().execute(_business_query(), {"key": account.id, "now": now})
+    driven(_business_query()).execute(session.connection(), {"key": account.id, "now": now})
     audit.record(session, "account", account.id, "business upgrade", actor, now,
                  {"business": {"from": False, "to": True}})
     publish(session, "account.business_upgraded", "upgrade", actor=actor, at=now,

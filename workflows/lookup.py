@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from shoplink.workflows import validate
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput, NotFound, quoted
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
@@ -128,17 +129,17 @@ def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False,
     params = {"now": overdue_at} if asks else {}
     return find_shop(
         ref,
-        lambda key: connection.execute(shop_query("id", lock, dialect, asks),
-                                       {"key": key, **params}).first(),
-        lambda name: connection.execute(shop_query("name", lock, dialect, asks),
-                                        {"key": name, **params}).first())
+        lambda key: driven(shop_query("id", lock, dialect, asks)).first(
+            connection, {"key": key, **params}),
+        lambda name: driven(shop_query("name", lock, dialect, asks)).first(
+            connection, {"key": name, **params}))
 
 
 def account_row(connection: sa.Connection, username: str, *, lock: bool = False) -> sa.Row[Any]:
     """`account` as a Core row; held until commit on PostgreSQL with `lock`."""
     name = validate.username(username)
     query = account_query("username", lock, connection.dialect.name)
-    found = connection.execute(query, {"key": name}).first()
+    found = driven(query).first(connection, {"key": name})
     if found is None:
         raise NotFound(f"no account @{name}")
     return found

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.models import Account, OutboxConsumer, OutboxEvent
 from shoplink.workflows.uow import UnitOfWork
@@ -123,7 +124,7 @@ def publish(session: Session, kind: str, event: str, *, actor: str, at: datetime
     if connection.dialect.name == "postgresql":  # one round trip for both
         connection.exec_driver_sql("SET CONSTRAINTS link_events_to_outbox IMMEDIATE; "
                                    f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")
-    connection.execute(_publish_query(), {
+    driven(_publish_query()).execute(connection, {
         "type": kind, "event": event, "shop_id": shop_id, "account_id": account_id,
         "actor": actor[:40], "at": at, "recorded_at": at, "details": details})
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import as_utc, iso
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import Violation
 from shoplink.workflows.limits import (
     ADULT_AGE,
@@ -167,7 +168,8 @@ class Neighbours:
     @classmethod
     def read(cls, session: Session | sa.Connection, shop: Any, account: Any, now: datetime,
              link_id: int | None) -> Neighbours:
-        rows = session.execute(_neighbours_query(link_id is not None), {
+        connection = session.connection() if isinstance(session, Session) else session
+        rows = driven(_neighbours_query(link_id is not None)).all(connection, {
             "shop_id": shop.id, "account_id": account.id, "link_id": link_id,
             "now": now, "since": now - LINK_WINDOW,
         })

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup
+from shoplink.workflows.driver import driven
 from shoplink.workflows.models import Link, LinkEvent, OutboxEvent, Shop
 from shoplink.workflows.outbox import OUTBOX_LOCK, OUTBOX_TYPES, OUTBOX_WRITTEN_SETTING
 from shoplink.workflows.types import UTCDateTime
@@ -258,6 +259,9 @@ def overdue(session: Session | sa.Connection, now: datetime, *,
         of, params["shop_id"] = "one", shop_ids[0]
     else:
         of, params["shop_ids"] = "some", shop_ids
+    if of == "one":
+        connection = session.connection() if isinstance(session, Session) else session
+        return bool(driven(_overdue_query(of)).scalar(connection, params))
     return bool(session.execute(_overdue_query(of), params).scalar())
 
 

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from shoplink.workflows import lookup, validate
 from shoplink.workflows.clock import iso
-from shoplink.workflows.db import DriverRead, single_read
+from shoplink.workflows.db import single_read
+from shoplink.workflows.driver import DriverStatement
 from shoplink.workflows.errors import BadInput, NotFound, Unauthorized, quoted
 from shoplink.workflows.models import Account, ApiToken, Shop
 from shoplink.workflows.types import UTCDateTime
@@ -128,7 +129,7 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Principal:
     """The principal of a live token; anything else is Unauthorized.
 
     A read of one statement (`db.single_read`), no ORM session, run on the driver's
-    cursor (`db.DriverRead`): it runs before every request. The token's use is written
+    cursor (`driver.DriverStatement`): it runs before every request. The token's use is written
     only when the last one recorded is a minute old (USE_RECORDED_EVERY), in a short
     transaction of its own, so requests do not queue behind one another to say that
     they happened."""
@@ -136,7 +137,7 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime) -> Principal:
     if not dot or len(token_id) != ID_LENGTH or len(token) > 200:
         raise Unauthorized("the bearer token is not valid")
     with single_read(uow.engine) as connection:
-        row = _TOKEN_READ.first(connection, token_id=token_id)
+        row = _TOKEN_READ.first(connection, {"token_id": token_id})
     if row is None or not hmac.compare_digest(row.token_hash, _hash(token)):
         raise Unauthorized("the bearer token is not valid")
     if row.revoked_at is not None:
@@ -171,4 +172,4 @@ def _token_read() -> sa.Select:
     )
 
 
-_TOKEN_READ = DriverRead(_token_read())
+_TOKEN_READ = DriverStatement(_token_read())

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from shoplink.api.serving import Sizing, application
-from shoplink.workflows import tokens
 from shoplink.workflows.clock import as_utc
 from shoplink.workflows.models import ApiToken, Link, LinkEvent, Shop
 from tests.acceptance.api_support import build_world
@@ -64,7 +63,7 @@ def test_a_read_with_nothing_overdue_writes_nothing(engine):
 
 
 def test_a_read_on_postgresql_sends_no_begin_or_rollback_and_on_sqlite_reads_one_snapshot(
-        engine, backend, monkeypatch):
+        engine, backend):
     """At PostgreSQL's READ COMMITTED each statement has its own snapshot, in a transaction
     or not, so a read runs without one (two round trips fewer). On SQLite a read of several
     statements keeps one deferred transaction, so all of them see the same snapshot; a read
@@ -78,14 +77,6 @@ def test_a_read_on_postgresql_sends_no_begin_or_rollback_and_on_sqlite_reads_one
         in_transaction.append(driver.info.transaction_status != 0 if backend == "postgresql"
                               else driver.in_transaction)
 
-    read_token = tokens._TOKEN_READ.first  # on the driver's cursor: no SQLAlchemy events
-
-    def token_read(connection, **params):
-        row = read_token(connection, **params)
-        after(connection)
-        return row
-
-    monkeypatch.setattr(tokens._TOKEN_READ, "first", token_read)
     sa.event.listen(engine, "after_cursor_execute", after)
     try:
         reads = []

@@ -1,0 +1,161 @@
+"""Core statements run on the driver's own cursor: the statements people wait on.
+
+SQLAlchemy's execution around one statement (its execution context, its result object,
+its bookkeeping) costs several times what SQLite spends running it: about 0.16 M
+instructions a statement, against 0.02 M for a primary key read on the driver
+(docs/performance.md). A link's commands run a dozen statements, the token check runs
+before every API request. These are still SQLAlchemy Core statements, compiled by
+SQLAlchemy once per dialect (and, for an INSERT, per set of columns given); parameters
+and columns go through their types' processors as in SQLAlchemy's own execution; driver
+errors are raised as SQLAlchemy's (an IntegrityError is still one); and the engine's
+`before_cursor_execute` and `after_cursor_execute` listeners still hear every statement
+(the tests count statements so, the debug timing times them). They run in whatever
+transaction the connection is in.
+
+Not supported, so statements that need them stay on SQLAlchemy's execution: IN lists
+expanded per execution, and Python-side column defaults (refused when first run).
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+Statement = sa.Select[Any] | sa.Insert | sa.Update
+
+
+class DriverStatement:
+    """One Core SELECT, INSERT or UPDATE, run on a connection's driver cursor."""
+
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[str, tuple[str, ...] | None], _Plan] = {}
+
+    def all(self, connection: sa.Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Run once; the rows it returns (none for a write without RETURNING)."""
+        plan = self._plan(connection.dialect, params)
+        return self._run(connection, plan, plan.values(params), many=False)
+
+    def first(self, connection: sa.Connection, params: Mapping[str, Any]) -> Any | None:
+        rows = self.all(connection, params)
+        return rows[0] if rows else None
+
+    def scalar(self, connection: sa.Connection, params: Mapping[str, Any]) -> Any:
+        row = self.first(connection, params)
+        return None if row is None else row[0]
+
+    def execute(self, connection: sa.Connection, params: Mapping[str, Any]) -> None:
+        """Run a write once."""
+        self.all(connection, params)
+
+    def many(self, connection: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Run once per row in one driver call (executemany); every row has the same keys."""
+        given = list(rows)
+        if given:
+            plan = self._plan(connection.dialect, given[0])
+            self._run(connection, plan, [plan.values(row) for row in given], many=True)
+
+    def _plan(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> _Plan:
+        # An INSERT is compiled for the columns given, as SQLAlchemy's execution does.
+        keys = tuple(params) if isinstance(self.statement, sa.Insert) else None
+        plan = self._plans.get((dialect.name, keys))
+        if plan is None:
+            plan = self._plans[(dialect.name, keys)] = _Plan(self.statement, dialect, keys)
+        return plan
+
+    def _run(self, connection: sa.Connection, plan: _Plan, values: Any, *,
+             many: bool) -> list[Any]:
+        dialect, dispatch = connection.dialect, connection.dispatch
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if dispatch.before_cursor_execute:  # none but in tests and the debug timing
+                for listener in dispatch.before_cursor_execute:
+                    listener(connection, cursor, plan.sql, values, None, many)
+            try:
+                if many:
+                    cursor.executemany(plan.sql, values)
+                else:
+                    cursor.execute(plan.sql, values)
+                found = cursor.fetchall() if plan.make_row is not None else []
+            except dialect.loaded_dbapi.Error as error:
+                # As SQLAlchemy's execution raises it: an IntegrityError stays one, an older
+                # schema's missing table is still an OperationalError (503 upstream).
+                raise sa.exc.DBAPIError.instance(plan.sql, values, error,
+                                                 dialect.loaded_dbapi.Error,
+                                                 dialect=dialect) from error
+            if dispatch.after_cursor_execute:
+                for listener in dispatch.after_cursor_execute:
+                    listener(connection, cursor, plan.sql, values, None, many)
+        finally:
+            cursor.close()
+        make, processors = plan.make_row, plan.from_driver
+        if make is None:
+            return []
+        return [make(*(convert(value) if convert else value
+                       for convert, value in zip(processors, row, strict=True)))
+                for row in found]
+
+
+class _Plan:
+    """A statement compiled for one dialect: its SQL, how each parameter and each column
+    converts, and the row type."""
+
+    __slots__ = ("sql", "order", "to_driver", "fixed", "from_driver", "make_row")
+
+    def __init__(self, statement: Statement, dialect: sa.Dialect,
+                 keys: tuple[str, ...] | None) -> None:
+        # As for executemany: no RETURNING of a new row's id unless the statement asks
+        # for it with `.returning()` (PostgreSQL's compiler adds it otherwise).
+        compiled: Any = statement.compile(dialect=dialect, for_executemany=True,
+                                          column_keys=list(keys) if keys else None)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise ValueError("a statement with Python-side column defaults needs "
+                             "SQLAlchemy's execution: give every column its value")
+        if compiled.post_compile_params:
+            raise ValueError("an IN list expanded at each execution needs SQLAlchemy's "
+                             "execution: write the values into the SQL (rules.states_in)")
+        self.sql = str(compiled)
+        self.order = compiled.positiontup if dialect.positional else None
+        binds = compiled.bind_names  # each parameter under the name in the SQL
+        self.to_driver = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                          for bind, name in binds.items()}
+        # Values the statement was built with (`state == "invited"`, a LIMIT).
+        self.fixed = {name: bind.effective_value for bind, name in binds.items()
+                      if not bind.required}
+        columns = compiled._result_columns  # one (key, name, objects, type) per column
+        self.from_driver = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                            for column in columns]
+        self.make_row = _row_type(tuple(c.keyname for c in columns)) if columns else None
+
+    def values(self, params: Mapping[str, Any]) -> Any:
+        """The driver's parameters: named (PostgreSQL's psycopg) or in order (SQLite)."""
+        converted = {}
+        for name, convert in self.to_driver.items():
+            value = params[name] if name in params or name not in self.fixed else \
+                self.fixed[name]
+            converted[name] = convert(value) if convert else value
+        return converted if self.order is None else [converted[n] for n in self.order]
+
+
+@functools.cache
+def _row_type(names: tuple[str, ...]) -> Any:
+    """A named tuple with `_mapping`, like SQLAlchemy's rows, for the columns `names`."""
+
+    class Row(collections.namedtuple("Row", names)):  # type: ignore[misc]
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(names, self, strict=True))
+
+    return Row
+
+
+@functools.cache
+def driven(statement: Statement) -> DriverStatement:
+    """The statement's runner, made once: the statements themselves are built once."""
+    return DriverStatement(statement)
