@@ -117,7 +117,7 @@ class _Plan:
                              "SQLAlchemy's execution: give every column its value")
         if compiled.post_compile_params:
             raise ValueError("an IN list expanded at each execution needs SQLAlchemy's "
-                             "execution: write the values into the SQL (rules.states_in)")
+                             "execution: write the values into the SQL (lookup.states_in)")
         self.sql = str(compiled)
         self.order = compiled.positiontup if dialect.positional else None
         binds = compiled.bind_names  # each parameter under the name in the SQL

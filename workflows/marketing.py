@@ -14,7 +14,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from shoplink.workflows.db import single_read
-from shoplink.workflows.lookup import find_shop, overdue_where
+from shoplink.workflows.driver import driven
+from shoplink.workflows.lookup import find_shop, overdue_where, states_in
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.timers import catch_up_shops
 from shoplink.workflows.uow import UnitOfWork
@@ -46,7 +47,7 @@ def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> l
 def _tab(engine: sa.Engine, shop_ref: str | int, now: datetime) -> list[sa.Row[Any]]:
     with single_read(engine) as connection:
         def read(by: str, key: str | int) -> list[sa.Row[Any]] | None:
-            return list(connection.execute(_tab_query(by), {"key": key, "now": now})) or None
+            return driven(_tab_query(by)).all(connection, {"key": key, "now": now}) or None
 
         return find_shop(shop_ref, lambda key: read("id", key), lambda name: read("name", name))
 
@@ -56,7 +57,7 @@ def _tab_query(by: str) -> sa.Select[Any]:
     """Built once per way of naming the shop: the slot holders as `_slot_holders_query`
     reads them, outer-joined to the shop (a shop with none gives one row of NULLs)."""
     others = LINKS.alias("others")  # the overdue question's links, apart from the listed
-    held = sa.and_(LINKS.c.shop_id == SHOPS.c.id, LINKS.c.state.in_(SLOT_STATES))
+    held = sa.and_(LINKS.c.shop_id == SHOPS.c.id, states_in(SLOT_STATES))
     return (
         sa.select(SHOPS.c.id.label("tab_shop_id"),
                   overdue_where(others.c.shop_id == SHOPS.c.id, links=others).label("overdue"),
@@ -70,7 +71,7 @@ def _tab_query(by: str) -> sa.Select[Any]:
 
 def slot_holders(connection: sa.Connection, shop_id: int) -> list[dict[str, Any]]:
     """The caught-up shop's links in a slot-holding state, oldest first."""
-    rows = connection.execute(_slot_holders_query(), {"shop_id": shop_id})
+    rows = driven(_slot_holders_query()).all(connection, {"shop_id": shop_id})
     return [listed_link_view(row) for row in rows]
 
 
@@ -81,6 +82,6 @@ def _slot_holders_query() -> sa.Select[Any]:
         sa.select(*LISTED_COLUMNS)
         .join(SHOPS, SHOPS.c.id == LINKS.c.shop_id)
         .join(ACCOUNTS, ACCOUNTS.c.id == LINKS.c.account_id)
-        .where(LINKS.c.shop_id == sa.bindparam("shop_id"), LINKS.c.state.in_(SLOT_STATES))
+        .where(LINKS.c.shop_id == sa.bindparam("shop_id"), states_in(SLOT_STATES))
         .order_by(LINKS.c.id)
     )

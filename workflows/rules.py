@@ -8,7 +8,6 @@ toward the 180 days while `now < linked_at + 180 days`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +24,7 @@ from shoplink.workflows.limits import (
     MAX_LINKS_IN_WINDOW,
     MAX_MARKETING_ACCOUNTS,
 )
+from shoplink.workflows.lookup import states_in
 from shoplink.workflows.machine import HOLDING_STATES, OPEN_STATES, SLOT_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
@@ -40,14 +40,6 @@ def _at(now: When) -> sa.ColumnElement[datetime]:
 
 def pending_invitation(now: When) -> sa.ColumnElement[bool]:
     return sa.and_(Link.state == "invited", Link.expires_at > _at(now))
-
-
-def states_in(states: Iterable[str]) -> sa.ColumnElement[bool]:
-    """`state IN (...)` with the states written into the SQL: built once, it runs with no
-    list to expand at each execution, and SQLite can match it to a partial index's WHERE."""
-    names = list(states)
-    assert all(name.isidentifier() for name in names), names  # safe as SQL literals
-    return Link.state.in_([sa.literal_column(f"'{name}'") for name in names])
 
 
 def holds_slot(now: When) -> sa.ColumnElement[bool]:
