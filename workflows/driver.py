@@ -24,8 +24,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-Statement = sa.Select[Any] | sa.Insert | sa.Update
+Statement = sa.Select[Any] | sa.CompoundSelect | sa.Insert | sa.Update
+# Where a statement runs: a connection, or a session's (which begins its transaction).
+On = sa.Connection | Session
 
 
 class DriverStatement:
@@ -35,27 +38,29 @@ class DriverStatement:
         self.statement = statement
         self._plans: dict[tuple[str, tuple[str, ...] | None], _Plan] = {}
 
-    def all(self, connection: sa.Connection, params: Mapping[str, Any]) -> list[Any]:
+    def all(self, on: On, params: Mapping[str, Any]) -> list[Any]:
         """Run once; the rows it returns (none for a write without RETURNING)."""
+        connection = on.connection() if isinstance(on, Session) else on
         plan = self._plan(connection.dialect, params)
         return self._run(connection, plan, plan.values(params), many=False)
 
-    def first(self, connection: sa.Connection, params: Mapping[str, Any]) -> Any | None:
-        rows = self.all(connection, params)
+    def first(self, on: On, params: Mapping[str, Any]) -> Any | None:
+        rows = self.all(on, params)
         return rows[0] if rows else None
 
-    def scalar(self, connection: sa.Connection, params: Mapping[str, Any]) -> Any:
-        row = self.first(connection, params)
+    def scalar(self, on: On, params: Mapping[str, Any]) -> Any:
+        row = self.first(on, params)
         return None if row is None else row[0]
 
-    def execute(self, connection: sa.Connection, params: Mapping[str, Any]) -> None:
+    def execute(self, on: On, params: Mapping[str, Any]) -> None:
         """Run a write once."""
-        self.all(connection, params)
+        self.all(on, params)
 
-    def many(self, connection: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    def many(self, on: On, rows: Iterable[Mapping[str, Any]]) -> None:
         """Run once per row in one driver call (executemany); every row has the same keys."""
         given = list(rows)
         if given:
+            connection = on.connection() if isinstance(on, Session) else on
             plan = self._plan(connection.dialect, given[0])
             self._run(connection, plan, [plan.values(row) for row in given], many=True)
 

@@ -175,7 +175,7 @@ def link_owners(connection: sa.Connection, key: int, reach: Reach | None = None,
     params: dict[str, Any] = {"key": key}
     if overdue_at is not None:
         params["now"] = overdue_at
-    found = connection.execute(_owners_query(overdue_at is not None), params).first()
+    found = driven(_owners_query(overdue_at is not None)).first(connection, params)
     if found is None or (reach is not None and not reach.allows(found.shop_id,
                                                                 found.account_id)):
         raise NotFound(f"no link {key}")

@@ -69,8 +69,8 @@ def window_entries(session: Session | sa.Connection, owner: str, key: int, now: 
     """
     params = {"key": key, "now": now, "since": now - LINK_WINDOW, "exclude": exclude}
     entries = []
-    for linked_at, expires_at in session.execute(_window_query(owner, exclude is not None),
-                                                 params):
+    for linked_at, expires_at in driven(_window_query(owner, exclude is not None)).all(
+            session, params):
         if linked_at is not None:
             entries.append((linked_at + LINK_WINDOW, False))
         elif expires_at is not None:  # always: a pending invitation has its expires_at
@@ -160,8 +160,7 @@ class Neighbours:
     @classmethod
     def read(cls, session: Session | sa.Connection, shop: Any, account: Any, now: datetime,
              link_id: int | None) -> Neighbours:
-        connection = session.connection() if isinstance(session, Session) else session
-        rows = driven(_neighbours_query(link_id is not None)).all(connection, {
+        rows = driven(_neighbours_query(link_id is not None)).all(session, {
             "shop_id": shop.id, "account_id": account.id, "link_id": link_id,
             "now": now, "since": now - LINK_WINDOW,
         })

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from shoplink.workflows import audit, lookup, rules, validate
 from shoplink.workflows.audit import OPERATOR
 from shoplink.workflows.clock import iso
+from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput, Refused
 from shoplink.workflows.limits import LINK_WINDOW, MAX_LINKS_IN_WINDOW, MAX_MARKETING_ACCOUNTS
 from shoplink.workflows.marketing import slot_holders
@@ -74,7 +75,7 @@ def _detail(uow: UnitOfWork, shop: Any, now: datetime, *,
     connection = uow.session.connection()
     by_state = None
     if holding is None:
-        counts = connection.execute(_counts_query(), {"shop_id": shop.id, "now": now}).all()
+        counts = driven(_counts_query()).all(connection, {"shop_id": shop.id, "now": now})
         holding = sum(held for _, _, held in counts)
         by_state = {state: count for state, count, _ in counts}
     window = rules.window_releases(connection, "shop_id", shop.id, now)

@@ -259,10 +259,9 @@ def overdue(session: Session | sa.Connection, now: datetime, *,
         of, params["shop_id"] = "one", shop_ids[0]
     else:
         of, params["shop_ids"] = "some", shop_ids
-    if of == "one":
-        connection = session.connection() if isinstance(session, Session) else session
-        return bool(driven(_overdue_query(of)).scalar(connection, params))
-    return bool(session.execute(_overdue_query(of), params).scalar())
+    if of == "some":  # a list of shops, expanded at each execution by SQLAlchemy
+        return bool(session.execute(_overdue_query(of), params).scalar())
+    return bool(driven(_overdue_query(of)).scalar(session, params))
 
 
 @functools.cache
