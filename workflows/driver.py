@@ -45,6 +45,7 @@ class DriverStatement:
         return self._run(connection, plan, plan.values(params), many=False)
 
     def first(self, on: On, params: Mapping[str, Any]) -> Any | None:
+        """The first row or None (every row is read: for a statement of one row or none)."""
         rows = self.all(on, params)
         return rows[0] if rows else None
 
@@ -140,8 +141,7 @@ class _Plan:
         """The driver's parameters: named (PostgreSQL's psycopg) or in order (SQLite)."""
         converted = {}
         for name, convert in self.to_driver.items():
-            value = params[name] if name in params or name not in self.fixed else \
-                self.fixed[name]
+            value = params[name] if name in params else self.fixed[name]
             converted[name] = convert(value) if convert else value
         return converted if self.order is None else [converted[n] for n in self.order]
 
