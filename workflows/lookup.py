@@ -128,8 +128,8 @@ def account_query(by: str, lock: bool, dialect: str) -> sa.Select[Any]:
 
 
 def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False,
-             overdue_at: datetime | None = None) -> sa.Row[Any]:
-    """`shop` as a Core row (with `official_username`), for the paths people wait on;
+             overdue_at: datetime | None = None) -> Any:
+    """`shop` as a row (with `official_username`), for the paths people wait on;
     held until commit on PostgreSQL with `lock` (SQLite's writers hold the database).
     With `overdue_at`, the row also says whether one of the shop's timers is due then
     (`overdue`), in the same statement."""
@@ -143,8 +143,8 @@ def shop_row(connection: sa.Connection, ref: str | int, *, lock: bool = False,
             connection, {"key": name, **params}))
 
 
-def account_row(connection: sa.Connection, username: str, *, lock: bool = False) -> sa.Row[Any]:
-    """`account` as a Core row; held until commit on PostgreSQL with `lock`."""
+def account_row(connection: sa.Connection, username: str, *, lock: bool = False) -> Any:
+    """`account` as a row; held until commit on PostgreSQL with `lock`."""
     name = validate.username(username)
     query = account_query("username", lock, connection.dialect.name)
     found = driven(query).first(connection, {"key": name})
@@ -168,7 +168,7 @@ def _owners_query(overdue: bool) -> sa.Select[Any]:
 
 
 def link_owners(connection: sa.Connection, key: int, reach: Reach | None = None, *,
-                overdue_at: datetime | None = None) -> sa.Row[Any]:
+                overdue_at: datetime | None = None) -> Any:
     """A link's `shop_id` and `account_id`, read without locking so they can be locked
     first; a link outside the caller's reach is not found. With `overdue_at`, the row
     also says whether one of the shop's timers is due then (`overdue`)."""

@@ -44,9 +44,9 @@ def marketing_accounts(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> l
     return [listed_link_view(row) for row in rows if row.id is not None]
 
 
-def _tab(engine: sa.Engine, shop_ref: str | int, now: datetime) -> list[sa.Row[Any]]:
+def _tab(engine: sa.Engine, shop_ref: str | int, now: datetime) -> list[Any]:
     with single_read(engine) as connection:
-        def read(by: str, key: str | int) -> list[sa.Row[Any]] | None:
+        def read(by: str, key: str | int) -> list[Any] | None:
             return driven(_tab_query(by)).all(connection, {"key": key, "now": now}) or None
 
         return find_shop(shop_ref, lambda key: read("id", key), lambda name: read("name", name))

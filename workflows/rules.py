@@ -152,7 +152,7 @@ class Neighbours:
     account that hold a slot, count in the 180-day window or are open (the link being
     checked left out)."""
 
-    rows: list[sa.Row[Any]]
+    rows: list[Any]
     shop_id: int
     account_id: int
     now: datetime
@@ -166,7 +166,7 @@ class Neighbours:
         })
         return cls(list(rows), shop.id, account.id, now)
 
-    def _pending(self, row: sa.Row[Any]) -> bool:
+    def _pending(self, row: Any) -> bool:
         return row.state == "invited" and row.expires_at > self.now
 
     def slots(self) -> int:
@@ -185,7 +185,7 @@ class Neighbours:
                     entries.append((row.expires_at, True))
         return sorted(entries)
 
-    def open_link(self) -> sa.Row[Any] | None:
+    def open_link(self) -> Any | None:
         """As `is_open`: another open link between this shop and this account."""
         for row in self.rows:
             if row.shop_id == self.shop_id and row.account_id == self.account_id and (

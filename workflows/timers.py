@@ -186,7 +186,7 @@ def settle(uow: UnitOfWork, shop_id: int, now: datetime) -> Shop:
     return uow.lock_shop(shop_id)
 
 
-def read_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> sa.Row[Any]:
+def read_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime) -> Any:
     """The start of a read of one shop (`uow.reading()`): the shop, and in the same
     statement whether one of its timers is overdue; caught up first only when one is."""
     shop = lookup.shop_row(uow.session.connection(), shop_ref, overdue_at=now)
