@@ -40,7 +40,7 @@ class DriverStatement:
 
     def all(self, on: On, params: Mapping[str, Any]) -> list[Any]:
         """Run once; the rows it returns (none for a write without RETURNING)."""
-        connection = on.connection() if isinstance(on, Session) else on
+        connection = _connection(on)
         plan = self._plan(connection.dialect, params)
         return self._run(connection, plan, plan.values(params), many=False)
 
@@ -61,7 +61,7 @@ class DriverStatement:
         """Run once per row in one driver call (executemany); every row has the same keys."""
         given = list(rows)
         if given:
-            connection = on.connection() if isinstance(on, Session) else on
+            connection = _connection(on)
             plan = self._plan(connection.dialect, given[0])
             self._run(connection, plan, [plan.values(row) for row in given], many=True)
 
@@ -78,9 +78,8 @@ class DriverStatement:
         dialect, dispatch = connection.dialect, connection.dispatch
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            if dispatch.before_cursor_execute:  # none but in tests and the debug timing
-                for listener in dispatch.before_cursor_execute:
-                    listener(connection, cursor, plan.sql, values, None, many)
+            for listener in dispatch.before_cursor_execute:  # tests, the debug timing
+                listener(connection, cursor, plan.sql, values, None, many)
             try:
                 if many:
                     cursor.executemany(plan.sql, values)
@@ -93,9 +92,8 @@ class DriverStatement:
                 raise sa.exc.DBAPIError.instance(plan.sql, values, error,
                                                  dialect.loaded_dbapi.Error,
                                                  dialect=dialect) from error
-            if dispatch.after_cursor_execute:
-                for listener in dispatch.after_cursor_execute:
-                    listener(connection, cursor, plan.sql, values, None, many)
+            for listener in dispatch.after_cursor_execute:
+                listener(connection, cursor, plan.sql, values, None, many)
         finally:
             cursor.close()
         make, processors = plan.make_row, plan.from_driver
@@ -144,6 +142,10 @@ class _Plan:
             value = params[name] if name in params else self.fixed[name]
             converted[name] = convert(value) if convert else value
         return converted if self.order is None else [converted[n] for n in self.order]
+
+
+def _connection(on: On) -> sa.Connection:
+    return on.connection() if isinstance(on, Session) else on
 
 
 @functools.cache

@@ -164,7 +164,7 @@ class Neighbours:
             "shop_id": shop.id, "account_id": account.id, "link_id": link_id,
             "now": now, "since": now - LINK_WINDOW,
         })
-        return cls(list(rows), shop.id, account.id, now)
+        return cls(rows, shop.id, account.id, now)
 
     def _pending(self, row: Any) -> bool:
         return row.state == "invited" and row.expires_at > self.now
