@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
 from shoplink.workflows.db import make_engine, missing_file, parse_url, redact
+from shoplink.workflows.lookup import named_state
 from shoplink.workflows.models import DaemonHeartbeat, Link
 from shoplink.workflows.schema import HEAD_REVISION, current_revision
 from shoplink.workflows.timers import next_deadline
@@ -47,7 +48,8 @@ def backlog(session: Session, now: datetime) -> dict[str, Any]:
         deadline = LINKS.c[timer.deadline]
         count, first = session.execute(
             sa.select(sa.func.count(), sa.func.min(deadline)).where(
-                LINKS.c.state == timer.source, deadline <= sa.literal(now, UTCDateTime()))
+                LINKS.c.state == named_state(timer.source),
+                deadline <= sa.literal(now, UTCDateTime()))
         ).one()
         counts[timer.event] = count
         first = _time(session, first)
