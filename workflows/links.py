@@ -221,7 +221,7 @@ def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[d
     """The account's invitations still open at `now`, newest first (the TikTok app's inbox)."""
     with uow.reading():
         account_id = lookup.account(uow.session, username).id
-        mine = sa.and_(Link.account_id == account_id, Link.state == "invited")
+        mine = sa.and_(Link.account_id == account_id, Link.state == lookup.literal_name("invited"))
         shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
         catch_up_for_read(uow, list(shop_ids), now)
         query = sa.select(Link).where(mine).order_by(Link.id.desc())
@@ -232,7 +232,7 @@ def linked_shops(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str
     """The links that make the account a marketing account (linked, unlinkable), newest first."""
     with uow.reading():
         account_id = lookup.account(uow.session, username).id
-        mine = sa.and_(Link.account_id == account_id, Link.state.in_(HOLDING_STATES))
+        mine = sa.and_(Link.account_id == account_id, lookup.states_in(HOLDING_STATES))
         shop_ids = uow.session.execute(sa.select(Link.shop_id).where(mine).distinct()).scalars()
         catch_up_for_read(uow, list(shop_ids), now)
         query = sa.select(Link).where(mine).order_by(Link.id.desc())

@@ -88,19 +88,20 @@ def locking(query: sa.Select[Any], dialect: str, *tables: sa.Table) -> sa.Select
     return query.with_for_update(of=list(tables)) if dialect == "postgresql" else query
 
 
-def named_state(name: str) -> sa.ColumnElement[str]:
-    """A state written into the SQL, not bound. SQLite matches it to a partial index's WHERE
-    once, when it prepares the statement; a bound state it compares at each execution, and
-    prepares the statement again every time (`sqlite3_stmt_status` REPREPARE), about as
-    much work as a small read itself."""
+def literal_name(name: str) -> sa.ColumnElement[str]:
+    """A name (a link's state, a delivery's status) written into the SQL, not bound.
+
+    SQLite matches it to a partial index's WHERE once, when it prepares the statement. A
+    bound value compared with one while planning makes SQLite prepare the statement again
+    at every execution (`sqlite3_stmt_status` REPREPARE), as much work as a small read."""
     assert name.isidentifier(), name  # safe as an SQL literal
     return sa.literal_column(f"'{name}'", sa.String())
 
 
 def states_in(states: Iterable[str]) -> sa.ColumnElement[bool]:
-    """`state IN (...)` with the states written into the SQL (`named_state`): built once, it
+    """`state IN (...)` with the states written into the SQL (`literal_name`): built once, it
     runs with no list to expand at each execution."""
-    return Link.state.in_([named_state(name) for name in states])
+    return Link.state.in_([literal_name(name) for name in states])
 
 
 def overdue_where(*conditions: sa.ColumnElement[bool],
@@ -110,7 +111,7 @@ def overdue_where(*conditions: sa.ColumnElement[bool],
     EXISTS per timer, each on its state and deadline index."""
     at = sa.bindparam("now", type_=UTCDateTime())
     return sa.or_(*(sa.exists(sa.select(links.c.id).where(
-        links.c.state == named_state(timer.source), links.c[timer.deadline] <= at, *conditions))
+        links.c.state == literal_name(timer.source), links.c[timer.deadline] <= at, *conditions))
         for timer in TIMERS))
 
 

@@ -24,7 +24,7 @@ from shoplink.workflows.limits import (
     MAX_LINKS_IN_WINDOW,
     MAX_MARKETING_ACCOUNTS,
 )
-from shoplink.workflows.lookup import named_state, states_in
+from shoplink.workflows.lookup import literal_name, states_in
 from shoplink.workflows.machine import HOLDING_STATES, OPEN_STATES, SLOT_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
@@ -39,7 +39,7 @@ def _at(now: When) -> sa.ColumnElement[datetime]:
 
 
 def pending_invitation(now: When) -> sa.ColumnElement[bool]:
-    return sa.and_(Link.state == named_state("invited"), Link.expires_at > _at(now))
+    return sa.and_(Link.state == literal_name("invited"), Link.expires_at > _at(now))
 
 
 def holds_slot(now: When) -> sa.ColumnElement[bool]:
@@ -49,7 +49,7 @@ def holds_slot(now: When) -> sa.ColumnElement[bool]:
     rows holding a slot, not every past link of the shop.
     """
     return sa.and_(states_in(SLOT_STATES),
-                   sa.or_(Link.state != named_state("invited"), Link.expires_at > _at(now)))
+                   sa.or_(Link.state != literal_name("invited"), Link.expires_at > _at(now)))
 
 
 def is_open(now: When) -> sa.ColumnElement[bool]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
 from shoplink.workflows.db import make_engine, missing_file, parse_url, redact
-from shoplink.workflows.lookup import named_state
+from shoplink.workflows.lookup import literal_name
 from shoplink.workflows.models import DaemonHeartbeat, Link
 from shoplink.workflows.schema import HEAD_REVISION, current_revision
 from shoplink.workflows.timers import next_deadline
@@ -48,7 +48,7 @@ def backlog(session: Session, now: datetime) -> dict[str, Any]:
         deadline = LINKS.c[timer.deadline]
         count, first = session.execute(
             sa.select(sa.func.count(), sa.func.min(deadline)).where(
-                LINKS.c.state == named_state(timer.source),
+                LINKS.c.state == literal_name(timer.source),
                 deadline <= sa.literal(now, UTCDateTime()))
         ).one()
         counts[timer.event] = count

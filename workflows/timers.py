@@ -53,7 +53,7 @@ class Applied:
 def _due(timer: Timer, now: datetime, shop_id: int | None, limit: int | None) -> sa.Select:
     deadline = LINKS.c[timer.deadline]
     query = sa.select(LINKS.c.id, deadline.label("deadline")).where(
-        LINKS.c.state == lookup.named_state(timer.source),
+        LINKS.c.state == lookup.literal_name(timer.source),
         deadline <= sa.literal(now, UTCDateTime()),
     )
     if shop_id is not None:
@@ -91,7 +91,7 @@ def _apply_postgresql(session: Session, timer: Timer, now: datetime, shop_id: in
     moved = (
         sa.update(LINKS)
         .where(LINKS.c.id == sa.any_(sa.func.array(sa.select(due.c.id).scalar_subquery())),
-               LINKS.c.state == lookup.named_state(timer.source))
+               LINKS.c.state == lookup.literal_name(timer.source))
         .values(_moved_values(timer, deadline))
         .returning(LINKS.c.id, LINKS.c.shop_id, LINKS.c.account_id,
                    deadline.label("deadline"), history_id.label("history_id"))
@@ -240,7 +240,7 @@ def next_deadline(session: Session, after: datetime | None = None) -> datetime |
     for timer in TIMERS:
         deadline = LINKS.c[timer.deadline]
         query = sa.select(sa.func.min(deadline)).where(
-            LINKS.c.state == lookup.named_state(timer.source))
+            LINKS.c.state == lookup.literal_name(timer.source))
         if after is not None:
             query = query.where(deadline > sa.literal(after, UTCDateTime()))
         candidates.append(session.execute(query).scalar())

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
+from shoplink.workflows.lookup import literal_name
 from shoplink.workflows.models import (
     Account,
     OutboxEvent,
@@ -36,6 +37,8 @@ SCHEDULE = (timedelta(0), timedelta(seconds=5), timedelta(minutes=5), timedelta(
             timedelta(hours=2), timedelta(hours=5), timedelta(hours=10), timedelta(hours=10))
 JITTER = 0.1  # each wait is stretched by up to 10%, so a burst of failures spreads out
 FAN_OUT_PAGE = 1000
+# Written into the SQL, so SQLite plans the pending-deliveries index once (literal_name).
+PENDING = literal_name("pending")
 RESPONSE_LIMIT = 1024
 
 
@@ -103,7 +106,7 @@ def claim(session: Session, room: Callable[[int], int], now: datetime, lease: ti
             continue
         due = (sa.select(WebhookDelivery.id)
                .where(WebhookDelivery.endpoint_id == endpoint.id,
-                      WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                      WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
         if only is not None:
             due = due.where(WebhookDelivery.id.in_(list(only)))
@@ -182,7 +185,7 @@ def record(session: Session, outcomes: list[Outcome], now: datetime,
     for code, ids in by_code.items():
         session.execute(
             sa.update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == PENDING)
             .values(status="delivered", attempts=WebhookDelivery.attempts + 1,
                     last_status=code, last_error=None, finished_at=now))
     return ["delivered" if o.succeeded else _record_failure(session, o, now, rand)
@@ -216,7 +219,7 @@ def next_due(session: Session) -> datetime | None:
     return session.execute(
         sa.select(sa.func.min(WebhookDelivery.next_attempt_at))
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == "pending", WebhookEndpoint.enabled)).scalar()
+        .where(WebhookDelivery.status == PENDING, WebhookEndpoint.enabled)).scalar()
 
 
 def progress(session: Session, delivery_id: int) -> tuple[int, bool] | None:

@@ -2,7 +2,7 @@
 every execution. It prepares a statement again at each execution when, while planning
 it, it compared a bound value with a partial index's WHERE (`state = ?` against the due
 indexes' `WHERE state = 'invited'`): for a small read that costs as much as the read.
-So the states are written into the SQL (`lookup.named_state`, `lookup.states_in`).
+So the states are written into the SQL (`lookup.literal_name`, `lookup.states_in`).
 
 Counted with SQLite's authorizer, which it calls for each table and column it meets
 while preparing a statement, and never while running one."""
