@@ -145,8 +145,9 @@ def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[s
 
     One statement of four index range scans, each stopped at `limit`: fast at a million
     rows, read with no session (`db.single_read`). A prefix is read as an open range
-    (`>= key`) in index order and cut here where the prefix ends, so no planner can mistake
-    it for a few rows to fetch and sort.
+    (`>= key`) in index order, so no planner can mistake it for a few rows to fetch and
+    sort, and cut where the prefix ends before the accounts are joined: past the prefix,
+    the rows of the range are read from the index only, never fetched or sent.
     """
     validate.positive(limit, "--limit")
     key = validate.search_key(query).removeprefix("@")
@@ -155,9 +156,6 @@ def search_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[s
     views: dict[int, dict[str, Any]] = {}
     with single_read(uow.engine) as connection:
         for row in driven(_search_statement(limit)).all(connection, {"key": key}):
-            prefix_of = row.username if row.rank == 2 else row.nickname_key
-            if row.rank >= 2 and not prefix_of.startswith(key):
-                continue
             views.setdefault(row.id, account_view(row))
     return list(views.values())[:limit]
 
@@ -176,9 +174,11 @@ def _search_statement(limit: int) -> sa.Select:
         reads.append(_ranked(rank + 2, column >= key, column, limit))
     found = sa.union_all(*reads).subquery("found")
     shown = [ACCOUNTS.c[name] for name in SEARCH_COLUMNS]  # what account_view shows, no times
+    prefixed = sa.func.substr(found.c.position, 1, sa.func.length(key)) == key
     return (
         sa.select(*shown, found.c.rank)
         .join(found, found.c.id == ACCOUNTS.c.id)
+        .where(sa.or_(found.c.rank < 2, prefixed))
         .order_by(found.c.rank, found.c.position, found.c.id)
     )
 
