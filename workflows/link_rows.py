@@ -78,7 +78,7 @@ def lock(connection: sa.Connection, table: sa.Table, key: int) -> None:
     """PostgreSQL: hold one row of the shops or accounts until commit (SQLite holds all)."""
     if connection.dialect.name == "postgresql":
         query = lookup.shop_query if table is SHOPS else lookup.account_query
-        connection.execute(query("id", True, "postgresql"), {"key": key})
+        driven(query("id", True, "postgresql")).execute(connection, {"key": key})
 
 
 @functools.cache
@@ -156,9 +156,10 @@ def _write(session: Session, moving: Moving, kind: str, values: dict[str, Any]) 
     rows = moving.added
     history = {f"{name}_{i}": row.get(name) for i, row in enumerate(rows)
                for name in HISTORY_COLUMNS}
-    written = connection.execute(_with_history_query(kind, len(rows)), {**values, **history})
+    written = driven(_with_history_query(kind, len(rows))).scalar(connection,
+                                                                  {**values, **history})
     if kind == "insert":
-        moving.id = written.scalars().first()
+        moving.id = written
     transition_log.written(session, [SimpleNamespace(link_id=moving.id, **row) for row in rows])
     moving.added = []
 
