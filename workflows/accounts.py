@@ -174,6 +174,7 @@ def _search_statement(limit: int) -> sa.Select:
         reads.append(_ranked(rank + 2, column >= key, column, limit))
     found = sa.union_all(*reads).subquery("found")
     shown = [ACCOUNTS.c[name] for name in SEARCH_COLUMNS]  # what account_view shows, no times
+    # Ranks 0 and 1 match exactly; 2 and 3 are open ranges, kept where the prefix holds.
     prefixed = sa.func.substr(found.c.position, 1, sa.func.length(key)) == key
     return (
         sa.select(*shown, found.c.rank)

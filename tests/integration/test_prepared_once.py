@@ -29,8 +29,9 @@ from tests.conftest import T0
 @contextmanager
 def preparing(engine: sa.Engine) -> Iterator[list[str]]:
     """The statements SQLite prepared while the block ran them, on any of the engine's
-    connections. The authorizer is set as each connection opens: setting it later would
-    itself make every statement already prepared be prepared again."""
+    connections. The authorizer is set as each connection opens (setting it later would
+    itself make every statement already prepared be prepared again), so it stays with
+    the engine; the statements stop being watched when the block ends."""
     calls, prepared = [0], []
 
     def authorize(*_: Any) -> int:
@@ -47,7 +48,11 @@ def preparing(engine: sa.Engine) -> Iterator[list[str]]:
     sa.event.listen(engine, "connect", lambda driver, _record: driver.set_authorizer(authorize))
     sa.event.listen(engine, "before_cursor_execute", before)
     sa.event.listen(engine, "after_cursor_execute", after)
-    yield prepared
+    try:
+        yield prepared
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
 
 
 def a_seller_and_an_account_at_work(engine: sa.Engine, username: str) -> None:
