@@ -10,14 +10,17 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
 from shoplink.workflows.db import BEGIN_WAITED
+from shoplink.workflows.driver import PIPELINE_LISTENERS, in_pipeline
 
 log = logging.getLogger("shoplink.api.timing")
+PIPELINED_LOCK = "shoplink_pipelined_lock"
 
 
 @dataclass
@@ -64,7 +67,16 @@ def instrument(engine: Engine) -> None:
     def _after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         seconds = time.perf_counter() - conn.info.pop("shoplink_started", time.perf_counter())
         if not statement.startswith("BEGIN"):  # SQLite's BEGIN is counted as a lock wait
-            add("lock" if "FOR UPDATE" in statement else "database", seconds)
+            locking = "FOR UPDATE" in statement
+            add("lock" if locking else "database", seconds)
+            if locking and in_pipeline(cursor.connection):  # its wait comes at the block's end
+                conn.info[PIPELINED_LOCK] = True
+
+    def _pipeline_ended(conn: sa.Connection, seconds: float) -> None:
+        if conn.engine is engine:
+            add("lock" if conn.info.pop(PIPELINED_LOCK, False) else "database", seconds)
+
+    PIPELINE_LISTENERS.append(_pipeline_ended)
 
     @event.listens_for(engine, "begin")
     def _begun(conn: Any) -> None:  # after db.py's listener took the turn and began

@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
+from shoplink.workflows.driver import refuse_in_pipeline
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.write_turns import write_turn
 
@@ -84,6 +85,7 @@ def make_engine(raw: str, *, must_exist: bool = False, **kwargs: Any) -> Engine:
         raise BadInput(f"{redact(raw)} needs the {failure.name} driver, which is not installed: "
                        "pip install 'shoplink[postgres]'") from None
     _ping_when_idle(engine)
+    event.listen(engine, "before_cursor_execute", refuse_in_pipeline)
     return engine
 
 

@@ -19,14 +19,16 @@ expanded per execution, and Python-side column defaults (refused when first run)
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-Statement = sa.Select[Any] | sa.CompoundSelect | sa.Insert | sa.Update
+Statement = sa.Select[Any] | sa.CompoundSelect | sa.Insert | sa.Update | sa.TextClause
 # Where a statement runs: a connection, or a session's (which begins its transaction).
 On = sa.Connection | Session
 
@@ -54,8 +56,11 @@ class DriverStatement:
         return None if row is None else row[0]
 
     def execute(self, on: On, params: Mapping[str, Any]) -> None:
-        """Run a write once."""
-        self.all(on, params)
+        """Run once without reading what it returns: in a `pipelined` block, it is sent
+        with the block's other statements, not on its own."""
+        connection = _connection(on)
+        plan = self._plan(connection.dialect, params)
+        self._run(connection, plan, plan.values(params), many=False, fetch=False)
 
     def many(self, on: On, rows: Iterable[Mapping[str, Any]]) -> None:
         """Run once per row in one driver call (executemany); every row has the same keys."""
@@ -74,7 +79,7 @@ class DriverStatement:
         return plan
 
     def _run(self, connection: sa.Connection, plan: _Plan, values: Any, *,
-             many: bool) -> list[Any]:
+             many: bool, fetch: bool = True) -> list[Any]:
         dialect, dispatch = connection.dialect, connection.dispatch
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -85,19 +90,15 @@ class DriverStatement:
                     cursor.executemany(plan.sql, values)
                 else:
                     cursor.execute(plan.sql, values)
-                found = cursor.fetchall() if plan.make_row is not None else []
+                found = cursor.fetchall() if fetch and plan.make_row is not None else []
             except dialect.loaded_dbapi.Error as error:
-                # As SQLAlchemy's execution raises it: an IntegrityError stays one, an older
-                # schema's missing table is still an OperationalError (503 upstream).
-                raise sa.exc.DBAPIError.instance(plan.sql, values, error,
-                                                 dialect.loaded_dbapi.Error,
-                                                 dialect=dialect) from error
+                raise _translated(dialect, error, plan.sql, values) from error
             for listener in dispatch.after_cursor_execute:
                 listener(connection, cursor, plan.sql, values, None, many)
         finally:
             cursor.close()
         make, processors = plan.make_row, plan.from_driver
-        if make is None:
+        if make is None or not fetch:
             return []
         return [make(*(convert(value) if convert else value
                        for convert, value in zip(processors, row, strict=True)))
@@ -142,6 +143,60 @@ class _Plan:
             value = params[name] if name in params else self.fixed[name]
             converted[name] = convert(value) if convert else value
         return converted if self.order is None else [converted[n] for n in self.order]
+
+
+# Called with the connection and the seconds a `pipelined` block's end waited for the
+# server (the debug timing, api/timing.py: the block's statements took no time as sent).
+PIPELINE_LISTENERS: list[Callable[[sa.Connection, float], None]] = []
+
+
+@contextlib.contextmanager
+def pipelined(on: On) -> Iterator[None]:
+    """PostgreSQL: the block's statements go to the server together, in one round trip
+    with the block's end (psycopg's pipeline mode), instead of one round trip each.
+
+    For statements whose results nobody reads (`DriverStatement.execute`): a write, a lock.
+    A driver read inside still works but waits for its result. A statement on SQLAlchemy's
+    execution inside is refused (`refuse_in_pipeline`): it would read its result before
+    the server sent it. An error of any statement is raised when the block ends. Nested
+    blocks are one block. SQLite runs each statement as it comes, as outside.
+    """
+    connection = _connection(on)
+    dialect = connection.dialect
+    driver: Any = connection.connection.driver_connection
+    if dialect.name != "postgresql" or in_pipeline(driver):
+        yield
+        return
+    try:
+        with driver.pipeline():
+            yield
+            start = time.perf_counter()  # the block's end: Sync, then every answer
+    except dialect.loaded_dbapi.Error as error:
+        raise _translated(dialect, error, "(a pipelined block)", None) from error
+    for listener in PIPELINE_LISTENERS:
+        listener(connection, time.perf_counter() - start)
+
+
+def refuse_in_pipeline(_connection: sa.Connection, cursor: Any, statement: str,
+                       _parameters: Any, context: Any, _many: bool) -> None:
+    """`before_cursor_execute` of PostgreSQL engines: SQLAlchemy's execution (it has an
+    execution context; the driver's statements have none) reads a result as soon as it sends
+    a statement, and in a `pipelined` block the server has not answered yet."""
+    if context is not None and in_pipeline(cursor.connection):
+        raise RuntimeError(f"SQLAlchemy's execution inside a pipelined block: {statement[:60]}")
+
+
+def in_pipeline(driver: Any) -> bool:
+    """Whether a PostgreSQL driver connection is in pipeline mode (sqlite3 never is)."""
+    pgconn = getattr(driver, "pgconn", None)
+    return pgconn is not None and bool(pgconn.pipeline_status)
+
+
+def _translated(dialect: sa.Dialect, error: Exception, sql: str, values: Any) -> Exception:
+    """As SQLAlchemy's execution raises it: an IntegrityError stays one, an older schema's
+    missing table is still an OperationalError (503 upstream)."""
+    return sa.exc.DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error,
+                                      dialect=dialect)
 
 
 def _connection(on: On) -> sa.Connection:

@@ -156,10 +156,11 @@ def _write(session: Session, moving: Moving, kind: str, values: dict[str, Any]) 
     rows = moving.added
     history = {f"{name}_{i}": row.get(name) for i, row in enumerate(rows)
                for name in HISTORY_COLUMNS}
-    written = driven(_with_history_query(kind, len(rows))).scalar(connection,
-                                                                  {**values, **history})
+    statement = driven(_with_history_query(kind, len(rows)))
     if kind == "insert":
-        moving.id = written
+        moving.id = statement.scalar(connection, {**values, **history})
+    else:  # nothing to read back: in a pipelined block, sent with the rest
+        statement.execute(connection, {**values, **history})
     transition_log.written(session, [SimpleNamespace(link_id=moving.id, **row) for row in rows])
     moving.added = []
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows.clock import iso
-from shoplink.workflows.driver import driven
+from shoplink.workflows.driver import driven, pipelined
 from shoplink.workflows.errors import BadInput
 from shoplink.workflows.models import Account, OutboxConsumer, OutboxEvent
 from shoplink.workflows.uow import UnitOfWork
@@ -121,12 +121,17 @@ def publish(session: Session, kind: str, event: str, *, actor: str, at: datetime
     """
     session.flush()
     connection = session.connection()
-    if connection.dialect.name == "postgresql":  # one round trip for both
-        connection.exec_driver_sql("SET CONSTRAINTS link_events_to_outbox IMMEDIATE; "
-                                   f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")
-    driven(_publish_query()).execute(connection, {
-        "type": kind, "event": event, "shop_id": shop_id, "account_id": account_id,
-        "actor": actor[:40], "at": at, "recorded_at": at, "details": details})
+    with pipelined(connection):  # one round trip for the three on PostgreSQL
+        if connection.dialect.name == "postgresql":
+            driven(_FIRE_HISTORY_TRIGGER).execute(connection, {})
+            driven(_OUTBOX_LOCK).execute(connection, {})
+        driven(_publish_query()).execute(connection, {
+            "type": kind, "event": event, "shop_id": shop_id, "account_id": account_id,
+            "actor": actor[:40], "at": at, "recorded_at": at, "details": details})
+
+
+_FIRE_HISTORY_TRIGGER = sa.text("SET CONSTRAINTS link_events_to_outbox IMMEDIATE")
+_OUTBOX_LOCK = sa.text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")
 
 
 @functools.cache
