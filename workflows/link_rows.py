@@ -15,6 +15,7 @@ BEGIN IMMEDIATE already holds the whole database, so nothing is read twice.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shoplink.workflows import lookup, timers, transition_log
-from shoplink.workflows.driver import driven
+from shoplink.workflows.driver import driven, pipelined
 from shoplink.workflows.errors import NotFound
 from shoplink.workflows.lookup import Reach
 from shoplink.workflows.models import Account, Link, LinkEvent, Shop
@@ -74,11 +75,15 @@ class Moving:
         return {c: getattr(self, c) for c in MOVED_COLUMNS if getattr(self, c) != self._read[c]}
 
 
-def lock(connection: sa.Connection, table: sa.Table, key: int) -> None:
-    """PostgreSQL: hold one row of the shops or accounts until commit (SQLite holds all)."""
-    if connection.dialect.name == "postgresql":
-        query = lookup.shop_query if table is SHOPS else lookup.account_query
-        driven(query("id", True, "postgresql")).execute(connection, {"key": key})
+def lock(connection: sa.Connection, *rows: tuple[sa.Table, int]) -> None:
+    """PostgreSQL: hold rows of the shops or accounts (table, id) until commit, in the order
+    given, sent together (SQLite's transaction holds them all already)."""
+    if connection.dialect.name != "postgresql":
+        return
+    with pipelined(connection) if len(rows) > 1 else contextlib.nullcontext():
+        for table, key in rows:
+            query = lookup.shop_query if table is SHOPS else lookup.account_query
+            driven(query("id", True, "postgresql")).execute(connection, {"key": key})
 
 
 @functools.cache

@@ -87,10 +87,10 @@ def _held_link(uow: UnitOfWork, key: int, now: datetime, reach: lookup.Reach | N
         catch_up(uow, shop_id, now)
         connection, held = uow.session.connection(), None
     if held is None:
-        with pipelined(connection):
-            link_rows.lock(connection, link_rows.SHOPS, shop_id)
-            if with_account:
-                link_rows.lock(connection, link_rows.ACCOUNTS, account_id)
+        owners = [(link_rows.SHOPS, shop_id)]
+        if with_account:
+            owners.append((link_rows.ACCOUNTS, account_id))
+        link_rows.lock(connection, *owners)
         held = link_rows.link(connection, key, lock=True)
     return held
 
@@ -120,6 +120,7 @@ def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor
                                                   link_id=link.id)
         machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl,
                      answering=answering)
+        # One statement alone gains nothing from a pipelined block but its bookkeeping.
         with pipelined(uow.session) if follow_up in WRITES_ONLY else contextlib.nullcontext():
             link_rows.update(uow.session, link)
             if follow_up is not None:
@@ -173,7 +174,7 @@ def _business_query() -> sa.Update:
 
 # The follow-ups that only write (no reads on SQLAlchemy's execution): on PostgreSQL they go
 # to the server with the link's write, in one round trip (`pipelined`).
-WRITES_ONLY: tuple[FollowUp | None, ...] = (None, become_business)
+WRITES_ONLY: tuple[FollowUp, ...] = (become_business,)
 
 
 def decline_link(uow: UnitOfWork, raw_id: str | int, username: str, now: datetime, *,
