@@ -156,11 +156,20 @@ def counted(engine: sa.Engine) -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
             sent.append(statement)
 
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with listening(engine, before_cursor_execute=count):
         yield sent
+
+
+@contextmanager
+def listening(engine: sa.Engine, **listeners: Callable[..., Any]) -> Iterator[None]:
+    """The engine's events named (`checkout=...`), heard only while the block runs."""
+    for name, listener in listeners.items():
+        sa.event.listen(engine, name, listener)
+    try:
+        yield
     finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+        for name, listener in listeners.items():
+            sa.event.remove(engine, name, listener)
 
 
 @pytest.fixture

@@ -120,7 +120,8 @@ def _act(uow: UnitOfWork, raw_id: str | int, event: str, now: datetime, *, actor
                                                   link_id=link.id)
         machine.fire(link, event, actor=actor, now=now, violations=violations, ttl=ttl,
                      answering=answering)
-        # One statement alone gains nothing from a pipelined block but its bookkeeping.
+        # A follow-up that only writes goes with the link's write in one round trip; the
+        # link's write alone is one statement, which a pipelined block would not speed up.
         with pipelined(uow.session) if follow_up in WRITES_ONLY else contextlib.nullcontext():
             link_rows.update(uow.session, link)
             if follow_up is not None:

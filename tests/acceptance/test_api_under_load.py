@@ -18,7 +18,7 @@ from shoplink.api.serving import Sizing, application
 from shoplink.workflows.clock import as_utc
 from shoplink.workflows.models import ApiToken, Link, LinkEvent, Shop
 from tests.acceptance.api_support import build_world
-from tests.conftest import T0
+from tests.conftest import T0, listening
 
 READS = ("/v1/shops/{shop}", "/v1/shops/{shop}/marketing-accounts", "/v1/shops/{shop}/links",
          "/v1/links/{link}", "/v1/shops/{shop}/accounts?q=ali")
@@ -78,16 +78,13 @@ def test_a_read_on_postgresql_sends_no_begin_or_rollback_and_on_sqlite_reads_one
         in_transaction.append(driver.info.transaction_status != 0 if backend == "postgresql"
                               else driver.in_transaction)
 
-    sa.event.listen(engine, "after_cursor_execute", after)
-    try:
-        reads = []
+    reads = []
+    with listening(engine, after_cursor_execute=after):
         for path in READS:
             url = path.format(shop=world.shop_id, link=world.link_id)
             in_transaction.clear()
             assert world.call("seller", "GET", url).status_code == 200, url
             reads.append((url, list(in_transaction)))
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", after)
     reads_of_several = 0
     for url, (token, *statements) in reads:
         assert statements, url

@@ -18,7 +18,7 @@ from shoplink.workflows import lookup, rules
 from shoplink.workflows.links import new_link
 from shoplink.workflows.models import Link
 from shoplink.workflows.shops import marketing_tab
-from tests.conftest import T0
+from tests.conftest import T0, listening
 
 PAST_LINKS = 1_000
 
@@ -40,13 +40,8 @@ def counting_steps(engine: sa.Engine) -> Iterator[list[int]]:
     def stop(driver, *_) -> None:
         driver.set_progress_handler(None, 1)
 
-    sa.event.listen(engine, "checkout", count)
-    sa.event.listen(engine, "checkin", stop)
-    try:
+    with listening(engine, checkout=count, checkin=stop):
         yield counter
-    finally:
-        sa.event.remove(engine, "checkout", count)
-        sa.event.remove(engine, "checkin", stop)
 
 
 def steps(engine: sa.Engine, work: Callable[[sa.Connection], object]) -> int:

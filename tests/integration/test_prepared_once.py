@@ -23,7 +23,7 @@ from shoplink.workflows.links import accept_link, new_link, show_link
 from shoplink.workflows.marketing import marketing_accounts
 from shoplink.workflows.shops import show_shop
 from shoplink.workflows.uow import UnitOfWork
-from tests.conftest import T0
+from tests.conftest import T0, listening
 
 
 @contextmanager
@@ -46,13 +46,8 @@ def preparing(engine: sa.Engine) -> Iterator[list[str]]:
             prepared.append(statement)
 
     sa.event.listen(engine, "connect", lambda driver, _record: driver.set_authorizer(authorize))
-    sa.event.listen(engine, "before_cursor_execute", before)
-    sa.event.listen(engine, "after_cursor_execute", after)
-    try:
+    with listening(engine, before_cursor_execute=before, after_cursor_execute=after):
         yield prepared
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
-        sa.event.remove(engine, "after_cursor_execute", after)
 
 
 def a_seller_and_an_account_at_work(engine: sa.Engine, username: str) -> None:

@@ -27,7 +27,7 @@ from shoplink.workflows.driver import DriverStatement, pipelined
 from shoplink.workflows.link_rows import LINKS, SHOPS
 from shoplink.workflows.links import accept_link, new_link
 from shoplink.workflows.outbox import read_events
-from tests.conftest import T0
+from tests.conftest import T0, listening
 
 ASKING = {"Query", "Sync", "Flush"}  # the client's messages that the server answers
 
@@ -46,13 +46,8 @@ def round_trips(engine: sa.Engine, path: Path) -> Iterator[list[int]]:
     def untrace(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.pgconn.untrace()
 
-    sa.event.listen(engine, "checkout", trace)
-    sa.event.listen(engine, "checkin", untrace)
-    try:
+    with listening(engine, checkout=trace, checkin=untrace):
         yield counted
-    finally:
-        sa.event.remove(engine, "checkout", trace)
-        sa.event.remove(engine, "checkin", untrace)
     asked = [line.split("\t")[2] for line in path.read_text().splitlines()
              if line.startswith("F\t") and line.split("\t")[2].split()[0] in ASKING]
     # A Sync and the Flush psycopg sends right after it are answered together.
