@@ -43,6 +43,10 @@ OUTBOX_TYPES = {
 }
 # The pg_advisory_xact_lock key held from an outbox id's assignment until its commit.
 OUTBOX_LOCK = 0x5_0B0C_0001
+# PostgreSQL, before an event of a shop or an account: the transaction's history rows
+# reach the outbox first (the deferred trigger, fired now), then the lock is taken.
+_FIRE_HISTORY_TRIGGER = sa.text("SET CONSTRAINTS link_events_to_outbox IMMEDIATE")
+_OUTBOX_LOCK = sa.text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")
 # A sweep that wrote its own outbox rows says so, so the trigger of 0005 skips them.
 OUTBOX_WRITTEN_SETTING = "shoplink.outbox_written"
 
@@ -129,9 +133,6 @@ def publish(session: Session, kind: str, event: str, *, actor: str, at: datetime
             "type": kind, "event": event, "shop_id": shop_id, "account_id": account_id,
             "actor": actor[:40], "at": at, "recorded_at": at, "details": details})
 
-
-_FIRE_HISTORY_TRIGGER = sa.text("SET CONSTRAINTS link_events_to_outbox IMMEDIATE")
-_OUTBOX_LOCK = sa.text(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")
 
 
 @functools.cache
