@@ -63,14 +63,13 @@ def postgres_database() -> Iterator[str]:
     admin = _admin_engine()
     try:
         with admin.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+            superuser = connection.execute(sa.text(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
     except sa.exc.OperationalError as failure:
         unavailable(f"PostgreSQL is not reachable at {ADMIN_URL}: {str(failure.orig).strip()}")
-    with admin.connect() as connection:
-        if not connection.execute(sa.text(
-                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
-            unavailable(f"the PostgreSQL tests need a superuser role at {ADMIN_URL}: they "
-                        "empty tables with their triggers paused (session_replication_role)")
+    if not superuser:
+        unavailable(f"the PostgreSQL tests need a superuser role at {ADMIN_URL}: they "
+                    "empty tables with their triggers paused (session_replication_role)")
     name = f"shoplink_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -100,10 +99,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 class _Emptier:
     """Empties one PostgreSQL test database between tests, on a connection kept for the
-    worker's session (a new connection costs more than emptying)."""
+    worker's session (a new connection costs more than emptying; `make_engine` pings it
+    when it sat idle)."""
 
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        self.engine = make_engine(url, pool_size=1, max_overflow=0)
         with self.engine.connect() as connection:
             self.statements = _emptying_statements(connection)
 

@@ -42,9 +42,7 @@ class DriverStatement:
 
     def all(self, on: On, params: Mapping[str, Any]) -> list[Any]:
         """Run once; the rows it returns (none for a write without RETURNING)."""
-        connection = _connection(on)
-        plan = self._plan(connection.dialect, params)
-        return self._run(connection, plan, plan.values(params), many=False)
+        return self._once(on, params, fetch=True)
 
     def first(self, on: On, params: Mapping[str, Any]) -> Any | None:
         """The first row or None (every row is read: for a statement of one row or none)."""
@@ -58,9 +56,7 @@ class DriverStatement:
     def execute(self, on: On, params: Mapping[str, Any]) -> None:
         """Run once without reading what it returns: in a `pipelined` block, it is sent
         with the block's other statements, not on its own."""
-        connection = _connection(on)
-        plan = self._plan(connection.dialect, params)
-        self._run(connection, plan, plan.values(params), many=False, fetch=False)
+        self._once(on, params, fetch=False)
 
     def many(self, on: On, rows: Iterable[Mapping[str, Any]]) -> None:
         """Run once per row in one driver call (executemany); every row has the same keys."""
@@ -69,6 +65,11 @@ class DriverStatement:
             connection = _connection(on)
             plan = self._plan(connection.dialect, given[0])
             self._run(connection, plan, [plan.values(row) for row in given], many=True)
+
+    def _once(self, on: On, params: Mapping[str, Any], *, fetch: bool) -> list[Any]:
+        connection = _connection(on)
+        plan = self._plan(connection.dialect, params)
+        return self._run(connection, plan, plan.values(params), many=False, fetch=fetch)
 
     def _plan(self, dialect: sa.Dialect, params: Mapping[str, Any]) -> _Plan:
         # An INSERT is compiled for the columns given, as SQLAlchemy's execution does.
