@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,16 +109,20 @@ def test_a_turn_held_past_the_bound_is_given_up_and_the_write_goes_on(
         database_url, engine, monkeypatch):
     monkeypatch.setattr(db, "BUSY_SECONDS", 0.3)
     path = turn_file(database_url)
+    before = set(threading.enumerate())
     with held_by_another(path):  # a turn that does not end, SQLite's lock left free
         started = time.monotonic()
         add_shop(UnitOfWork(engine), "Acme", T0)
         waited = time.monotonic() - started
+        waiting = [thread for thread in set(threading.enumerate()) - before
+                   if thread.name == "shoplink-write-turn"]
     assert waited >= 0.3  # it waited its bound in the queue first
     assert shop_names(engine) == ["Acme"]
-    deadline = time.monotonic() + 5
-    while not free(path):  # the wait it gave up got the lock, then let it go
-        assert time.monotonic() < deadline, "a given-up wait kept the turn"
-        time.sleep(0.01)
+    assert waiting  # the wait it gave up, still in the kernel's queue
+    for thread in waiting:  # it gets the lock as the other lets go, then lets it go too
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "a given-up wait kept the turn"
+    assert free(path)
     add_shop(UnitOfWork(engine), "Bravo", T0)
     assert free(path)
 
