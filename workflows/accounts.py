@@ -166,7 +166,10 @@ SEARCH_COLUMNS = ("id", "username", "nickname", "nickname_key", "email", "region
 
 @functools.lru_cache(maxsize=16)
 def _search_statement(limit: int) -> sa.Select:
-    """The search for one `limit`, built once: the key is a bound parameter."""
+    """The search for one `limit`, built once: the key is a bound parameter, and the ranks,
+    the limit and the prefix's start are written into the SQL (`_number`). Bound, they left
+    PostgreSQL's generic plan guessing at the limit (a tenth of the table, so a hash join
+    over every account), and it planned the search afresh at every execution instead."""
     key = sa.bindparam("key", type_=sa.String())
     reads = []
     for rank, column in enumerate((ACCOUNTS.c.username, ACCOUNTS.c.nickname_key)):
@@ -175,11 +178,11 @@ def _search_statement(limit: int) -> sa.Select:
     found = sa.union_all(*reads).subquery("found")
     shown = [ACCOUNTS.c[name] for name in SEARCH_COLUMNS]  # what account_view shows, no times
     # Ranks 0 and 1 match exactly; 2 and 3 are open ranges, kept where the prefix holds.
-    prefixed = sa.func.substr(found.c.position, 1, sa.func.length(key)) == key
+    prefixed = sa.func.substr(found.c.position, _number(1), sa.func.length(key)) == key
     return (
         sa.select(*shown, found.c.rank)
         .join(found, found.c.id == ACCOUNTS.c.id)
-        .where(sa.or_(found.c.rank < 2, prefixed))
+        .where(sa.or_(found.c.rank < _number(2), prefixed))
         .order_by(found.c.rank, found.c.position, found.c.id)
     )
 
@@ -187,7 +190,12 @@ def _search_statement(limit: int) -> sa.Select:
 def _ranked(rank: int, condition: sa.ColumnElement[bool], column: Any, limit: int) -> sa.Select:
     """One read of the search: up to `limit` ids in `column`'s index order, under a rank."""
     inner = (
-        sa.select(ACCOUNTS.c.id, sa.literal(rank).label("rank"), column.label("position"))
-        .where(condition).order_by(column, ACCOUNTS.c.id).limit(limit).subquery()
+        sa.select(ACCOUNTS.c.id, _number(rank).label("rank"), column.label("position"))
+        .where(condition).order_by(column, ACCOUNTS.c.id).limit(_number(limit)).subquery()
     )
     return sa.select(inner)
+
+
+def _number(value: int) -> sa.ColumnElement[int]:
+    """An integer written into the SQL, not bound."""
+    return sa.literal_column(str(int(value)), sa.Integer())

@@ -195,26 +195,36 @@ class Neighbours:
 
 
 @functools.cache
-def _neighbours_query(excluding_link: bool) -> sa.Select[Any]:
+def _neighbours_query(excluding_link: bool) -> sa.CompoundSelect:
     """Built once: its bound parameters are the shop, the account, the link and the times.
 
     Every link it wants is open or linked within the window, so it reads the shop's and
     the account's links by four index ranges, (owner, state) over the open states and
-    (owner, linked_at) over the window, OR-ed: never the past links of either (rejected,
-    expired, long unlinked), which grow with every refused attempt."""
+    (owner, linked_at) over the window: never the past links of either (rejected,
+    expired, long unlinked), which grow with every refused attempt.
+
+    The four are disjoint reads joined by UNION ALL, not one WHERE of four OR-ed ranges:
+    PostgreSQL plans each once per connection (a generic plan), where the OR-ed form was
+    planned afresh at every execution (the server judged those custom plans cheaper),
+    about 0.5 ms of the server's time each, twice a link.
+    """
     now = sa.bindparam("now", type_=UTCDateTime())
     linked_recently = Link.linked_at > sa.bindparam("since", type_=UTCDateTime())
-    ranges = []
-    for owner, key in ((Link.shop_id, "shop_id"), (Link.account_id, "account_id")):
-        mine = owner == sa.bindparam(key)
-        ranges += [sa.and_(mine, states_in(OPEN_STATES)), sa.and_(mine, linked_recently)]
-    query: sa.Select[Any] = sa.select(  # type: ignore[assignment]
-        Link.id, Link.shop_id, Link.account_id, Link.state, Link.linked_at, Link.expires_at,
-    ).where(
-        sa.or_(*ranges),
-        sa.or_(holds_slot(now), is_open(now), linked_recently),
-    ).order_by(Link.id)
-    return query.where(Link.id != sa.bindparam("link_id")) if excluding_link else query
+    counted_open = sa.and_(states_in(OPEN_STATES),
+                           sa.or_(holds_slot(now), is_open(now), linked_recently))
+    counted_ended = sa.and_(sa.not_(states_in(OPEN_STATES)), linked_recently)
+    shop_id = sa.bindparam("shop_id", type_=sa.Integer())
+    account_id = sa.bindparam("account_id", type_=sa.Integer())
+    arms = []
+    # The shop's links, then the account's in other shops: no link is read twice.
+    for mine in (Link.shop_id == shop_id,
+                 sa.and_(Link.account_id == account_id, Link.shop_id != shop_id)):
+        for counted in (counted_open, counted_ended):
+            arm = sa.select(Link.id, Link.shop_id, Link.account_id, Link.state,
+                            Link.linked_at, Link.expires_at).where(mine, counted)
+            arms.append(arm.where(Link.id != sa.bindparam("link_id")) if excluding_link
+                        else arm)
+    return sa.union_all(*arms).order_by("id")
 
 
 def marketing_account_limit(shop: Shop, found: Neighbours) -> list[Violation]:
