@@ -156,3 +156,57 @@ def due_database(ctx: Context, due: int, future: int = 0) -> str:
         ctx.databases.settle(url)
         ctx.sources[key] = url
     return ctx.sources[key]
+
+
+# A finished link's transitions after its search, by the state it ended in.
+ENDINGS = {
+    "unlinked": (("verify", "searched", "verified"), ("invite", "verified", "invited"),
+                 ("accept", "invited", "linked"), ("unlock", "linked", "unlinkable"),
+                 ("unlink", "unlinkable", "unlinked")),
+    "expired": (("verify", "searched", "verified"), ("invite", "verified", "invited"),
+                ("expire", "invited", "expired")),
+    "declined": (("verify", "searched", "verified"), ("invite", "verified", "invited"),
+                 ("decline", "invited", "declined")),
+    "cancelled": (("verify", "searched", "verified"), ("cancel", "verified", "cancelled")),
+    "rejected": (("verify", "searched", "rejected"),),
+}
+EVENT_COLUMNS = ("link_id", "event", "from_state", "to_state", "actor", "at", "recorded_at")
+
+
+def finished(count: int, first_shop: int, first_account: int, per_shop: int) -> Iterator[tuple]:
+    """`count` links that ended over 180 days before NOW, `per_shop` to a shop from
+    `first_shop` on, each with an account of its own from `first_account` on."""
+    endings = tuple(ENDINGS)
+    for i in range(count):
+        state = endings[i % len(endings)]
+        start = NOW - timedelta(days=200, minutes=17 * i)
+        invited = start if state in ("unlinked", "expired", "declined") else None
+        linked = start + timedelta(hours=1) if state == "unlinked" else None
+        yield (i + 1, first_shop + i // per_shop, first_account + i, state, start, invited,
+               invited + timedelta(hours=48) if invited else None, linked,
+               linked + timedelta(hours=24) if linked else None, start + timedelta(days=3))
+
+
+def histories(links: Iterable[tuple]) -> Iterator[tuple]:
+    """The history rows of `finished` links: their search, then one row a transition."""
+    for link_id, _, _, state, start, *_ in links:
+        steps = (("search", None, "searched"), *ENDINGS[state])
+        for k, (event, source, target) in enumerate(steps):
+            at = start + timedelta(minutes=10 * k)
+            yield (link_id, event, source, target, "seed", at, at)
+
+
+def load_history(engine: sa.Engine, count: int, first_shop: int, first_account: int,
+                 per_shop: int = 10) -> None:
+    """A platform's past: `count` finished links with their history, on shops and accounts
+    of their own, so that the tables a link reads hold rows (and PostgreSQL's statistics,
+    taken when the database settles, say so)."""
+    from shoplink.workflows.models import LinkEvent
+
+    bulk_insert(engine, Shop.__table__, SHOP_COLUMNS,
+                shops(math.ceil(count / per_shop), start=first_shop))
+    bulk_insert(engine, Account.__table__, ACCOUNT_COLUMNS, accounts(count, start=first_account))
+    bulk_insert(engine, Link.__table__, LINK_COLUMNS,
+                finished(count, first_shop, first_account, per_shop))
+    bulk_insert(engine, LinkEvent.__table__, EVENT_COLUMNS,
+                histories(finished(count, first_shop, first_account, per_shop)))
