@@ -204,8 +204,8 @@ def _neighbours_query(excluding_link: bool) -> sa.CompoundSelect:
     expired, long unlinked), which grow with every refused attempt.
 
     The four are disjoint reads joined by UNION ALL, not one WHERE of four OR-ed ranges:
-    PostgreSQL plans each once per connection (a generic plan), where the OR-ed form was
-    planned afresh at every execution (the server judged those custom plans cheaper),
+    PostgreSQL plans the statement once per connection (a generic plan), where it planned
+    the OR-ed form afresh at every execution (it judged those custom plans cheaper),
     about 0.5 ms of the server's time each, twice a link.
     """
     now = sa.bindparam("now", type_=UTCDateTime())
