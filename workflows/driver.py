@@ -129,7 +129,7 @@ class _Plan:
         binds = compiled.bind_names  # each parameter under the name in the SQL
         self.to_driver = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                           for bind, name in binds.items()}
-        # Values the statement was built with (`sa.literal(rank)`, a LIMIT).
+        # Values the statement was built with (link_rows' `sa.literal(i)` history positions).
         self.fixed = {name: bind.effective_value for bind, name in binds.items()
                       if not bind.required}
         columns = compiled._result_columns  # one (key, name, objects, type) per column

@@ -134,7 +134,6 @@ def publish(session: Session, kind: str, event: str, *, actor: str, at: datetime
             "actor": actor[:40], "at": at, "recorded_at": at, "details": details})
 
 
-
 @functools.cache
 def _publish_query() -> sa.Insert:
     return sa.insert(cast(sa.Table, OUTBOX))
