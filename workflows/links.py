@@ -223,8 +223,19 @@ def list_links(uow: UnitOfWork, now: datetime, *, shop_ref: str | int | None = N
         else:
             catch_up_for_read(uow, None, now)
         if wanted:
-            query = query.where(Link.state.in_(wanted))
+            query = query.where(*_states_read(wanted))
         return [link_view(link) for link in uow.session.execute(query).unique().scalars()]
+
+
+def _states_read(wanted: list[str]) -> list[sa.ColumnElement[bool]]:
+    """`state IN (wanted)`, plus the WHERE of the partial index that holds all of them
+    (open links or ended ones), so that SQLite reads a shop's links through it."""
+    conditions = [lookup.states_in(wanted)]
+    if all(state in machine.OPEN_STATES for state in wanted):
+        conditions.append(lookup.open_only())
+    elif all(state in machine.FINAL_STATES for state in wanted):
+        conditions.append(lookup.ended_only())
+    return conditions
 
 
 def pending_invitations(uow: UnitOfWork, username: str, now: datetime) -> list[dict[str, Any]]:

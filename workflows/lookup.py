@@ -16,7 +16,7 @@ from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput, NotFound, quoted
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
-from shoplink.workflows.vocabulary import TIMERS
+from shoplink.workflows.vocabulary import FINAL_STATES, OPEN_STATES, TIMERS
 
 SHOPS = cast(sa.Table, Shop.__table__)
 ACCOUNTS = cast(sa.Table, Account.__table__)
@@ -98,10 +98,24 @@ def literal_name(name: str) -> sa.ColumnElement[str]:
     return sa.literal_column(f"'{name}'", sa.String())
 
 
-def states_in(states: Iterable[str]) -> sa.ColumnElement[bool]:
+def states_in(states: Iterable[str], links: sa.FromClause = LINKS) -> sa.ColumnElement[bool]:
     """`state IN (...)` with the states written into the SQL (`literal_name`): built once, it
     runs with no list to expand at each execution."""
-    return Link.state.in_([literal_name(name) for name in states])
+    return links.c.state.in_([literal_name(name) for name in states])
+
+
+def open_only(links: sa.FromClause = LINKS) -> sa.ColumnElement[bool]:
+    """The WHERE of the unique index of open links, word for word. A read of a shop's
+    open links adds it, even beside a narrower state condition, so that SQLite reads that
+    index (a shop's few open links) and not every link the shop ever had: it uses a
+    partial index only for a query that repeats the index's WHERE term (migration 0001)."""
+    return states_in(OPEN_STATES, links)
+
+
+def ended_only(links: sa.FromClause = LINKS) -> sa.ColumnElement[bool]:
+    """The WHERE of `ix_links_shop_ended` (migration 0010), for reads of a shop's ended
+    links by state; `open_only`'s counterpart."""
+    return states_in(FINAL_STATES, links)
 
 
 def overdue_where(*conditions: sa.ColumnElement[bool],
@@ -111,7 +125,8 @@ def overdue_where(*conditions: sa.ColumnElement[bool],
     EXISTS per timer, each on its state and deadline index."""
     at = sa.bindparam("now", type_=UTCDateTime())
     return sa.or_(*(sa.exists(sa.select(links.c.id).where(
-        links.c.state == literal_name(timer.source), links.c[timer.deadline] <= at, *conditions))
+        links.c.state == literal_name(timer.source), open_only(links),
+        links.c[timer.deadline] <= at, *conditions))
         for timer in TIMERS))
 
 

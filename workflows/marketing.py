@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from shoplink.workflows.db import single_read
 from shoplink.workflows.driver import driven
-from shoplink.workflows.lookup import find_shop, overdue_where, states_in
+from shoplink.workflows.lookup import find_shop, open_only, overdue_where, states_in
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.timers import catch_up_shops
 from shoplink.workflows.uow import UnitOfWork
@@ -57,7 +57,7 @@ def _tab_query(by: str) -> sa.Select[Any]:
     """Built once per way of naming the shop: the slot holders as `_slot_holders_query`
     reads them, outer-joined to the shop (a shop with none gives one row of NULLs)."""
     others = LINKS.alias("others")  # the overdue question's links, apart from the listed
-    held = sa.and_(LINKS.c.shop_id == SHOPS.c.id, states_in(SLOT_STATES))
+    held = sa.and_(LINKS.c.shop_id == SHOPS.c.id, open_only(), states_in(SLOT_STATES))
     return (
         sa.select(SHOPS.c.id.label("tab_shop_id"),
                   overdue_where(others.c.shop_id == SHOPS.c.id, links=others).label("overdue"),
@@ -82,6 +82,6 @@ def _slot_holders_query() -> sa.Select[Any]:
         sa.select(*LISTED_COLUMNS)
         .join(SHOPS, SHOPS.c.id == LINKS.c.shop_id)
         .join(ACCOUNTS, ACCOUNTS.c.id == LINKS.c.account_id)
-        .where(LINKS.c.shop_id == sa.bindparam("shop_id"), states_in(SLOT_STATES))
+        .where(LINKS.c.shop_id == sa.bindparam("shop_id"), open_only(), states_in(SLOT_STATES))
         .order_by(LINKS.c.id)
     )

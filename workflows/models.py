@@ -106,11 +106,11 @@ class Shop(Base):
 class Link(Base):
     __tablename__ = "links"
     __table_args__ = (
-        sa.Index("ix_links_shop_state", "shop_id", "state"),
         sa.Index("ix_links_shop_linked_at", "shop_id", "linked_at"),
         sa.Index("ix_links_account_linked_at", "account_id", "linked_at"),
         sa.Index("ix_links_account_state", "account_id", "state"),
-        # The partial indexes (due deadlines; one open link per shop and account) live in
+        # The partial indexes (due deadlines; one open link per shop and account, which also
+        # finds a shop's open links; a shop's ended links by state) live in
         # the migrations only: declaring `postgresql_where` here would import SQLAlchemy's
         # whole PostgreSQL dialect into every command, SQLite's too (a fifth of start-up).
     )

@@ -24,7 +24,7 @@ from shoplink.workflows.limits import (
     MAX_LINKS_IN_WINDOW,
     MAX_MARKETING_ACCOUNTS,
 )
-from shoplink.workflows.lookup import literal_name, states_in
+from shoplink.workflows.lookup import literal_name, open_only, states_in
 from shoplink.workflows.machine import HOLDING_STATES, OPEN_STATES, SLOT_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
@@ -39,16 +39,16 @@ def _at(now: When) -> sa.ColumnElement[datetime]:
 
 
 def pending_invitation(now: When) -> sa.ColumnElement[bool]:
-    return sa.and_(Link.state == literal_name("invited"), Link.expires_at > _at(now))
+    return sa.and_(Link.state == literal_name("invited"), open_only(), Link.expires_at > _at(now))
 
 
 def holds_slot(now: When) -> sa.ColumnElement[bool]:
     """Links in `invited` (not yet past expiry), `linked` and `unlinkable` hold a slot.
 
-    Written as `state IN (...)` first, so an index on (shop_id, state) reads only the few
-    rows holding a slot, not every past link of the shop.
+    Written with `open_only` first, so a shop's read goes through the unique index of
+    open links (its few open rows), not through every past link of the shop.
     """
-    return sa.and_(states_in(SLOT_STATES),
+    return sa.and_(open_only(), states_in(SLOT_STATES),
                    sa.or_(Link.state != literal_name("invited"), Link.expires_at > _at(now)))
 
 
@@ -210,7 +210,7 @@ def _neighbours_query(excluding_link: bool) -> sa.CompoundSelect:
     """
     now = sa.bindparam("now", type_=UTCDateTime())
     linked_recently = Link.linked_at > sa.bindparam("since", type_=UTCDateTime())
-    counted_open = sa.and_(states_in(OPEN_STATES),
+    counted_open = sa.and_(open_only(),
                            sa.or_(holds_slot(now), is_open(now), linked_recently))
     counted_ended = sa.and_(sa.not_(states_in(OPEN_STATES)), linked_recently)
     shop_id = sa.bindparam("shop_id", type_=sa.Integer())

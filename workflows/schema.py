@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from shoplink.workflows.errors import SchemaOutdated
 
 # The newest migration in workflows/migrations/versions; a test keeps the two equal.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -94,11 +94,17 @@ def _detail(uow: UnitOfWork, shop: Any, now: datetime, *,
 
 
 @functools.cache
-def _counts_query() -> sa.Select[str, int, int]:
-    """The shop's links by state and the slots they hold (rules.holds_slot), in one read."""
+def _counts_query() -> sa.CompoundSelect:
+    """The shop's links by state and the slots they hold (rules.holds_slot), in one read:
+    its open links through their unique index, its ended ones (which hold no slot)
+    through theirs, each index read alone (lookup.open_only, lookup.ended_only)."""
     held = rules.holds_slot(sa.bindparam("now", type_=UTCDateTime()))
-    return (sa.select(Link.state, sa.func.count(), sa.func.count().filter(held))
-            .where(Link.shop_id == sa.bindparam("shop_id")).group_by(Link.state))
+    shop = Link.shop_id == sa.bindparam("shop_id")
+    return sa.union_all(
+        sa.select(Link.state, sa.func.count(), sa.func.count().filter(held))
+        .where(shop, lookup.open_only()).group_by(Link.state),
+        sa.select(Link.state, sa.func.count(), sa.literal(0))
+        .where(shop, lookup.ended_only()).group_by(Link.state)).order_by("state")
 
 
 def update_shop(uow: UnitOfWork, shop_ref: str | int, now: datetime, *, name: str | None = None,

@@ -53,7 +53,7 @@ class Applied:
 def _due(timer: Timer, now: datetime, shop_id: int | None, limit: int | None) -> sa.Select:
     deadline = LINKS.c[timer.deadline]
     query = sa.select(LINKS.c.id, deadline.label("deadline")).where(
-        LINKS.c.state == lookup.literal_name(timer.source),
+        LINKS.c.state == lookup.literal_name(timer.source), lookup.open_only(),
         deadline <= sa.literal(now, UTCDateTime()),
     )
     if shop_id is not None:
