@@ -24,8 +24,10 @@ from click.testing import CliRunner, Result
 
 from shoplink.cli.main import cli
 from shoplink.workflows.db import make_engine
+from shoplink.workflows.models import Link
 from shoplink.workflows.schema import upgrade
 from shoplink.workflows.uow import UnitOfWork
+from shoplink.workflows.vocabulary import FINAL_STATES
 
 ADMIN_URL = os.environ.get(
     "SHOPLINK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -192,7 +194,23 @@ def listening(engine: sa.Engine, **listeners: Callable[..., Any]) -> Iterator[No
 def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = make_engine(database_url)
     yield engine
-    engine.dispose()
+    try:
+        assert_ended_exactly_when_final(engine)
+    finally:
+        engine.dispose()
+
+
+def assert_ended_exactly_when_final(engine: sa.Engine) -> None:
+    """After every test: each link has `ended_at` exactly when its state is final, which
+    the unique index of open links relies on (migration 0010: an ended link must never
+    block a new one, an open one always must)."""
+    final = Link.state.in_(FINAL_STATES)
+    broken = sa.or_(sa.and_(Link.ended_at.is_(None), final),
+                    sa.and_(Link.ended_at.is_not(None), sa.not_(final)))
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(Link.id, Link.state, Link.ended_at)
+                                  .where(broken).limit(3)).all()
+    assert not rows, f"links whose ended_at disagrees with their state: {rows}"
 
 
 @pytest.fixture

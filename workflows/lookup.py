@@ -16,7 +16,7 @@ from shoplink.workflows.driver import driven
 from shoplink.workflows.errors import BadInput, NotFound, quoted
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
-from shoplink.workflows.vocabulary import FINAL_STATES, OPEN_STATES, TIMERS
+from shoplink.workflows.vocabulary import FINAL_STATES, TIMERS
 
 SHOPS = cast(sa.Table, Shop.__table__)
 ACCOUNTS = cast(sa.Table, Account.__table__)
@@ -105,16 +105,20 @@ def states_in(states: Iterable[str], links: sa.FromClause = LINKS) -> sa.ColumnE
 
 
 def open_only(links: sa.FromClause = LINKS) -> sa.ColumnElement[bool]:
-    """The WHERE of the unique index of open links, word for word. A read of a shop's
-    open links adds it, even beside a narrower state condition, so that SQLite reads that
-    index (a shop's few open links) and not every link the shop ever had: it uses a
-    partial index only for a query that repeats the index's WHERE term (migration 0001)."""
-    return states_in(OPEN_STATES, links)
+    """The link is open (`ended_at IS NULL`), written as the WHERE of the unique index of
+    open links (migration 0010). A read of a shop's open links adds it, even beside a
+    narrower state condition, so that SQLite reads that index (the shop's few open links)
+    and not every link the shop ever had: it uses a partial index only for a query that
+    repeats the index's WHERE term. A link has `ended_at` exactly when its state is final
+    (vocabulary.entered)."""
+    return links.c.ended_at.is_(None)
 
 
 def ended_only(links: sa.FromClause = LINKS) -> sa.ColumnElement[bool]:
-    """The WHERE of `ix_links_shop_ended` (migration 0010), for reads of a shop's ended
-    links by state; `open_only`'s counterpart."""
+    """The link has ended: its state is final, written as the WHERE of
+    `ix_links_shop_ended` (migration 0010), for reads of a shop's ended links by state;
+    `open_only`'s counterpart. By state, not by `ended_at`, so that a count by state
+    reads that index alone."""
     return states_in(FINAL_STATES, links)
 
 

@@ -24,7 +24,7 @@ from shoplink.workflows.limits import (
     MAX_LINKS_IN_WINDOW,
     MAX_MARKETING_ACCOUNTS,
 )
-from shoplink.workflows.lookup import literal_name, open_only, states_in
+from shoplink.workflows.lookup import ended_only, literal_name, open_only, states_in
 from shoplink.workflows.machine import HOLDING_STATES, OPEN_STATES, SLOT_STATES
 from shoplink.workflows.models import Account, Link, Shop
 from shoplink.workflows.types import UTCDateTime
@@ -199,7 +199,8 @@ def _neighbours_query(excluding_link: bool) -> sa.CompoundSelect:
     """Built once: its bound parameters are the shop, the account, the link and the times.
 
     Every link it wants is open or linked within the window, so it reads the shop's and
-    the account's links by four index ranges, (owner, state) over the open states and
+    the account's links by four index ranges, their open links (the shop's through the
+    unique index of open links, the account's through (account_id, state)) and
     (owner, linked_at) over the window: never the past links of either (rejected,
     expired, long unlinked), which grow with every refused attempt.
 
@@ -210,9 +211,11 @@ def _neighbours_query(excluding_link: bool) -> sa.CompoundSelect:
     """
     now = sa.bindparam("now", type_=UTCDateTime())
     linked_recently = Link.linked_at > sa.bindparam("since", type_=UTCDateTime())
-    counted_open = sa.and_(open_only(),
+    # Open both ways: `open_only` for the shop's arm (the unique index of open links),
+    # the open states for the account's (its index on account and state).
+    counted_open = sa.and_(open_only(), states_in(OPEN_STATES),
                            sa.or_(holds_slot(now), is_open(now), linked_recently))
-    counted_ended = sa.and_(sa.not_(states_in(OPEN_STATES)), linked_recently)
+    counted_ended = sa.and_(ended_only(), linked_recently)
     shop_id = sa.bindparam("shop_id", type_=sa.Integer())
     account_id = sa.bindparam("account_id", type_=sa.Integer())
     arms = []
