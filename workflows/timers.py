@@ -53,11 +53,11 @@ class Applied:
 def _due(timer: Timer, now: datetime, shop_id: int | None, limit: int | None) -> sa.Select:
     deadline = LINKS.c[timer.deadline]
     query = sa.select(LINKS.c.id, deadline.label("deadline")).where(
-        LINKS.c.state == lookup.literal_name(timer.source), lookup.open_only(),
+        LINKS.c.state == lookup.literal_name(timer.source),
         deadline <= sa.literal(now, UTCDateTime()),
     )
-    if shop_id is not None:
-        query = query.where(LINKS.c.shop_id == shop_id)
+    if shop_id is not None:  # through the shop's open links, not every due one
+        query = query.where(LINKS.c.shop_id == shop_id, lookup.open_only())
     return query.order_by(deadline, LINKS.c.id).limit(limit)
 
 
