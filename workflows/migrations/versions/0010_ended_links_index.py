@@ -37,9 +37,9 @@ OPEN_STATES = "('searched', 'verified', 'invited', 'linked', 'unlinkable')"
 
 
 def upgrade() -> None:
-    # Every transition has written `ended_at` with the final state since 0001; a row that
-    # somehow lacks it (or has one while open) is mended first, so the new unique index
-    # holds exactly the open links, as the old one did.
+    # Every ending writes `ended_at` with its final state (vocabulary.entered); a row that
+    # lacks it all the same (or has one while open: written by hand, say) is mended first,
+    # so the new unique index holds exactly the open links, as the old one did.
     op.execute(f"UPDATE links SET ended_at = coalesce((SELECT max(at) FROM link_events "
                f"WHERE link_events.link_id = links.id), created_at) "
                f"WHERE state NOT IN {OPEN_STATES} AND ended_at IS NULL")
