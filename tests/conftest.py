@@ -195,12 +195,12 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = make_engine(database_url)
     yield engine
     try:
-        assert_ended_exactly_when_final(engine)
+        _assert_ended_exactly_when_final(engine)
     finally:
         engine.dispose()
 
 
-def assert_ended_exactly_when_final(engine: sa.Engine) -> None:
+def _assert_ended_exactly_when_final(engine: sa.Engine) -> None:
     """After every test: each link has `ended_at` exactly when its state is final, which
     the unique index of open links relies on (migration 0010: an ended link must never
     block a new one, an open one always must)."""

@@ -13,12 +13,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from freezegun import freeze_time
 
 from shoplink.workflows.clock import utc_now
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.links import accept_link, new_link, unlink_link
 from shoplink.workflows.models import Account, Link, LinkEvent, Shop
+from shoplink.workflows.schema import MIGRATIONS
 from shoplink.workflows.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -91,3 +94,13 @@ def raw_link(uow: UowFactory, link_id: int) -> tuple[str, int]:
 def stored_states(uow: UowFactory) -> dict[int, str]:
     with uow() as work:
         return dict(work.session.execute(sa.select(Link.id, Link.state)).all())
+
+
+def migrate(engine: sa.Engine, revision: str, *, down: bool = False) -> None:
+    """Bring the database up (or down) to `revision` with the project's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+

@@ -4,25 +4,13 @@ every account counts as verified, and the outbox keeps its rows and its trigger.
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from shoplink.workflows.accounts import search_accounts
 from shoplink.workflows.errors import Refused
 from shoplink.workflows.links import new_link
 from shoplink.workflows.outbox import read_events
-from shoplink.workflows.schema import MIGRATIONS
 from tests.conftest import T0
-from tests.integration.flows import linked
-
-
-def _migrate(engine: sa.Engine, revision: str, *, down: bool = False) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
+from tests.integration.flows import linked, migrate
 
 
 def test_upgrading_marks_linked_accounts_business_and_keeps_the_outbox(make_shop, make_account,
@@ -32,8 +20,8 @@ def test_upgrading_marks_linked_accounts_business_and_keeps_the_outbox(make_shop
     make_account("ben")
     linked(uow, "Acme", "ava", T0)
     new_link(uow(), "Acme", "ben", T0)
-    _migrate(engine, "0005", down=True)
-    _migrate(engine, "head")
+    migrate(engine, "0005", down=True)
+    migrate(engine, "head")
     flags = {name: (a["business"], a["identity_verified"])
              for name in ("ava", "ben") for a in search_accounts(uow(), name, 1)}
     assert flags == {"ava": (True, True), "ben": (False, True)}

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from shoplink.workflows.links import decline_link, new_link
 from shoplink.workflows.models import Link, LinkEvent
 from tests.conftest import T0
-from tests.integration.flows import linked
-from tests.integration.test_changes_migration import _migrate
+from tests.integration.flows import linked, migrate
 
 
 def test_upgrading_mends_an_ended_link_without_ended_at_and_keeps_open_links_unique(
@@ -23,10 +22,10 @@ def test_upgrading_mends_an_ended_link_without_ended_at_and_keeps_open_links_uni
     open_invitation = new_link(uow(), "Acme", "ben", T0)
     declined = new_link(uow(), "Acme", "cleo", T0)
     decline_link(uow(), declined["id"], "cleo", T0)
-    _migrate(engine, "0009", down=True)
+    migrate(engine, "0009", down=True)
     with engine.begin() as connection:  # a row written before every ending set ended_at
         connection.execute(sa.update(Link).where(Link.id == declined["id"]).values(ended_at=None))
-    _migrate(engine, "head")
+    migrate(engine, "head")
 
     with engine.connect() as connection:
         ended_at = connection.execute(
@@ -46,8 +45,8 @@ def test_the_migration_goes_down_and_up_again(make_shop, make_account, engine, u
     make_shop("Acme")
     make_account("ava")
     linked(uow, "Acme", "ava", T0)
-    _migrate(engine, "0009", down=True)
-    _migrate(engine, "head")
+    migrate(engine, "0009", down=True)
+    migrate(engine, "head")
     indexes = {index["name"] for index in sa.inspect(engine).get_indexes("links")}
     assert {"uq_links_open_shop_account", "ix_links_shop_ended"} <= indexes
     assert "ix_links_shop_state" not in indexes

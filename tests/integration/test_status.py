@@ -100,18 +100,12 @@ def test_an_unreachable_server_exits_5_without_its_password(tmp_path):
 
 
 def test_an_old_schema_exits_7_and_is_not_upgraded(tmp_path: Path):
-    from alembic import command
-    from alembic.config import Config
-
     from shoplink.workflows.db import make_engine
-    from shoplink.workflows.schema import MIGRATIONS, current_revision
+    from shoplink.workflows.schema import current_revision
+    from tests.integration.flows import migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    migrate(engine, "0001")
     result = CliRunner().invoke(cli, ["--db", str(engine.url), "--json", "status"])
     assert result.exit_code == 7
     assert json.loads(result.output)["schema"] == {"revision": "0001", "expected": HEAD_REVISION,
